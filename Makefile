@@ -1,0 +1,41 @@
+# convnotes: `make setup` builds the environment and the book; `make test` runs every check.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Elsewhere than Python 3.11 on Linux x86_64 with a local CPU wheel, point pip at PyTorch's
+# CPU wheels to avoid the CUDA build: make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
+
+.PHONY: setup book test lab execute lock clean
+
+setup: book
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; sys.version_info[:2] == (3, 11) or print("warning: the pins in constraints.txt were made with Python 3.11, this is", sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	  $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) -c constraints.txt -e ".[book,test]"
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/python tools/build_book.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab book/
+
+# Re-run every notebook in place (a fresh kernel each), after editing one.
+execute: $(STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace book/*.ipynb
+
+# Refresh constraints.txt from what is installed (after changing pyproject.toml).
+lock: $(STAMP)
+	{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable \
+	  | grep -v '^convnotes' | sed 's/+cpu$$//'; } > constraints.tmp && mv constraints.tmp constraints.txt
+
+clean:
+	rm -rf _build $(VENV)

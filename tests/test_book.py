@@ -1,0 +1,63 @@
+"""The HTML book builds with no warning, offline, and a warning fails the build."""
+
+import os
+import shutil
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+import build_book  # noqa: E402
+
+# Every HTTP(S) request of the build goes to a closed local port, so a build step
+# that fetched anything (an intersphinx inventory, a remote image) would fail.
+OFFLINE = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
+OFFLINE |= {key.upper(): value for key, value in OFFLINE.items()}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    output = tmp_path_factory.mktemp("book")
+    env = {k: v for k, v in os.environ.items() if k.lower() != "no_proxy"} | OFFLINE
+    result = build_book.build(ROOT, output, capture=True, env=env)
+    return result, output / "_build" / "html"
+
+
+def test_book_builds_offline_without_warnings(built):
+    result, html = built
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-5000:]
+    assert "WARNING" not in log and "ERROR" not in log, log[-5000:]
+    assert "intersphinx" not in log.lower()
+
+
+@pytest.mark.parametrize("page", ["book/00_introduction", "book/03_output_size", "book/references"])
+def test_pages_are_built(built, page):
+    _, html = built
+    text = (html / f"{page}.html").read_text()
+    assert "<h1>" in text
+
+
+def test_exercises_have_solutions_in_dropdowns(built):
+    _, html = built
+    text = (html / "book/03_output_size.html").read_text()
+    exercises = text.count('class="exercise admonition"')
+    assert exercises >= 2
+    assert text.count('class="solution dropdown admonition"') == exercises
+
+
+def test_a_warning_fails_the_build(tmp_path):
+    """A page with a broken cross-reference, built the project's way, must fail."""
+    for name in ("_config.yml", "book/references.bib", "book/references.md"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/page\nchapters:\n  - file: book/references\n"
+    )
+    (tmp_path / "book/page.md").write_text("# A page\n\nSee {ref}`a-label-that-does-not-exist`.\n")
+    result = build_book.build(tmp_path, tmp_path / "out", capture=True)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, log[-3000:]
+    assert "a-label-that-does-not-exist" in log

@@ -1,0 +1,76 @@
+"""pyproject.toml, constraints.txt and environment.yml describe one environment."""
+
+import re
+import sys
+import tomllib
+
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from conftest import ROOT
+
+# conda-forge names that differ from the PyPI name of the same package
+CONDA_TO_PYPI = {"pytorch-cpu": "torch", "matplotlib-base": "matplotlib"}
+
+
+def pyproject_requirements():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    listed = project["dependencies"] + [
+        r for extra in project["optional-dependencies"].values() for r in extra
+    ]
+    return {canonicalize_name(Requirement(r).name): Requirement(r) for r in listed}
+
+
+def constraint_pins():
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([^\s;]+)", line)
+            assert match, f"constraints.txt: not an exact pin: {line!r}"
+            pins[canonicalize_name(match[1])] = match[2]
+    return pins
+
+
+def conda_environment():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    packages, pip = {}, []
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            pip += dep["pip"]
+            continue
+        name, _, version = dep.partition("=")
+        packages[name] = version
+    return env, packages, pip
+
+
+def test_every_requirement_is_pinned_exactly():
+    pins = constraint_pins()
+    for name, requirement in pyproject_requirements().items():
+        assert name in pins, f"{name} is required by pyproject.toml but not pinned"
+        assert requirement.specifier.contains(pins[name]), (name, str(requirement), pins[name])
+
+
+def test_torch_is_pinned_to_the_cpu_release():
+    assert constraint_pins()["torch"] == "2.13.0"
+
+
+def test_environment_yml_names_the_same_packages_as_pyproject():
+    env, packages, pip = conda_environment()
+    assert "conda-forge" in env["channels"]
+    assert packages.pop("python") == f"{sys.version_info.major}.{sys.version_info.minor}" == "3.11"
+    assert packages.pop("pip") == ""
+    conda_names = {canonicalize_name(CONDA_TO_PYPI.get(name, name)) for name in packages}
+    assert conda_names == set(pyproject_requirements())
+    assert pip == ["-e ."]
+
+
+def test_environment_yml_versions_equal_the_pins():
+    pins = constraint_pins()
+    _, packages, _ = conda_environment()
+    for name, version in packages.items():
+        if name in ("python", "pip"):
+            continue
+        pypi = canonicalize_name(CONDA_TO_PYPI.get(name, name))
+        assert version == pins[pypi], f"environment.yml {name}={version}, constraints {pins[pypi]}"

@@ -1,0 +1,92 @@
+"""The stored notebooks: complete, fresh, importing convnotes, and checked strictly by nbval."""
+
+import json
+import re
+import subprocess
+import sys
+
+import nbformat
+import pytest
+import yaml
+
+from conftest import ROOT
+
+NOTEBOOKS = sorted(p for p in (ROOT / "book").glob("*.ipynb"))
+IMPORTS_CONVNOTES = re.compile(r"^\s*(import convnotes\b|from convnotes\b)", re.MULTILINE)
+
+
+def code_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    return [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 2
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_was_run_top_to_bottom_in_a_fresh_kernel(path):
+    # nbval skips cells that were never executed, so an unexecuted cell is an unchecked one
+    counts = [cell.execution_count for cell in code_cells(path)]
+    assert None not in counts, f"{path.name}: unexecuted code cells (execution_count null)"
+    assert counts == list(range(1, len(counts) + 1)), f"{path.name}: run out of order: {counts}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_code_cell_imports_convnotes(path):
+    first = code_cells(path)[0]
+    assert IMPORTS_CONVNOTES.search(first.source), f"{path.name}: first code cell:\n{first.source}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_stored_errors(path):
+    for cell in code_cells(path):
+        if "raises-exception" in cell.metadata.get("tags", []):
+            continue
+        kinds = [output.output_type for output in cell.outputs]
+        assert "error" not in kinds, f"{path.name}: error output in\n{cell.source}"
+
+
+def test_every_notebook_is_in_the_table_of_contents():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = {toc["root"]}
+    for part in toc.get("parts", []):
+        files |= {chapter["file"] for chapter in part["chapters"]}
+    notebooks = {f"book/{p.stem}" for p in NOTEBOOKS}
+    assert notebooks <= files, f"not in _toc.yml: {sorted(notebooks - files)}"
+    missing = {
+        f for f in files if not any((ROOT / f).with_suffix(s).exists() for s in (".ipynb", ".md"))
+    }
+    assert not missing, f"in _toc.yml but not in book/: {sorted(missing)}"
+
+
+def test_nbval_is_strict(tmp_path):
+    """A notebook whose stored output differs from a fresh run fails the suite.
+
+    Runs pytest, with this project's own configuration, on two copies of the
+    introduction: one as stored (must pass) and one with a stored output changed.
+    """
+    source = ROOT / "book" / "00_introduction.ipynb"
+    good = tmp_path / "good.ipynb"
+    bad = tmp_path / "bad.ipynb"
+    good.write_text(source.read_text())
+    nb = json.loads(source.read_text())
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+    stream = next(o for o in outputs if o["output_type"] == "stream")
+    stream["text"] = ["an output the code does not produce\n"]
+    bad.write_text(json.dumps(nb))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rf", "-c", str(ROOT / "pyproject.toml")]
+        + ["--rootdir", str(ROOT), str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    report = result.stdout + result.stderr
+    assert result.returncode == 1, report
+    failed = [line for line in report.splitlines() if line.startswith("FAILED")]
+    assert failed and all("bad.ipynb" in line for line in failed), report
+    assert re.search(r"\b1 failed, \d+ passed\b", report), report
