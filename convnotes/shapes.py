@@ -47,7 +47,8 @@ def _as_int(value, name, shown):
         except TypeError:
             pass
     raise TypeError(
-        f"{name} must be an int or a tuple of ints, got {name}={shown!r} ({type(value).__name__})"
+        f"{name} must be an int or a tuple of ints, "
+        f"got {name}={shown!r} ({type(value).__name__})"
     )
 
 
@@ -60,7 +61,9 @@ def _per_dim(**args):
     lengths = {name: len(v) for name, v in args.items() if isinstance(v, (tuple, list))}
     for name, length in lengths.items():
         if length == 0:
-            raise ValueError(f"{name} must not be an empty tuple, got {name}={args[name]!r}")
+            raise ValueError(
+                f"{name} must not be an empty tuple, got {name}={args[name]!r}"
+            )
     if len(set(lengths.values())) > 1:
         shown = ", ".join(f"{name}={tuple(args[name])!r}" for name in lengths)
         raise ValueError(f"tuple arguments must have the same length, got {shown}")
@@ -84,12 +87,15 @@ def _padding_mode(padding):
         return None
     if padding not in PADDING_STRINGS:
         raise ValueError(
-            f"padding must be an int, a tuple of ints, 'valid' or 'same', got padding={padding!r}"
+            "padding must be an int, a tuple of ints, 'valid' or 'same', "
+            f"got padding={padding!r}"
         )
     return padding
 
 
-def conv_dims(input_size, kernel_size, stride=1, padding=0, dilation=1, output_padding=0):
+def conv_dims(
+    input_size, kernel_size, stride=1, padding=0, dilation=1, output_padding=0
+):
     """Validate a convolution's size arguments and split them per dimension.
 
     Returns ``(is_tuple, mode, dims)``: whether to answer with a tuple, the
@@ -108,7 +114,8 @@ def conv_dims(input_size, kernel_size, stride=1, padding=0, dilation=1, output_p
     )
     if mode == "same" and any(s != 1 for s in values["stride"]):
         raise ValueError(
-            "padding='same' is only defined for stride=1 (as in torch.nn.functional.conv2d), "
+            "padding='same' is only defined for stride=1 "
+            "(as in torch.nn.functional.conv2d), "
             f"got stride={stride!r}"
         )
     per_dim = zip(*(values[field] for field in Dim._fields), strict=True)
@@ -136,7 +143,9 @@ def same_padding(kernel_size, dilation=1):
         ((1, 2), (2, 2))
     """
     is_tuple, _, dims = conv_dims(1, kernel_size, dilation=dilation)
-    return _answer(is_tuple, [((d.span - 1) // 2, d.span - 1 - (d.span - 1) // 2) for d in dims])
+    return _answer(
+        is_tuple, [((d.span - 1) // 2, d.span - 1 - (d.span - 1) // 2) for d in dims]
+    )
 
 
 def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
@@ -158,7 +167,7 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
         dimension.
 
     Shape:
-        ``out = floor((in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1``
+        ``out = floor((in + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1``
 
     Raises:
         TypeError: an argument is not an int, a tuple of ints or a padding string.
@@ -182,8 +191,9 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
         padded = d.input_size + 2 * d.padding
         if d.span > padded:
             raise ValueError(
-                f"kernel does not fit: kernel_size={kernel_size!r} with dilation={dilation!r} "
-                f"spans {d.span}, but input_size={input_size!r} with padding={padding!r} "
+                f"kernel does not fit: kernel_size={kernel_size!r} "
+                f"with dilation={dilation!r} spans {d.span}, "
+                f"but input_size={input_size!r} with padding={padding!r} "
                 f"is only {padded} wide when padded"
             )
         # the window starts at 0, stride, 2*stride, ... while it still fits
@@ -236,7 +246,8 @@ def conv_transpose_output_size(
         if d.output_padding >= max(d.stride, d.dilation):
             raise ValueError(
                 "output_padding must be smaller than stride or dilation, got "
-                f"output_padding={output_padding!r} with stride={stride!r}, dilation={dilation!r}"
+                f"output_padding={output_padding!r} with stride={stride!r}, "
+                f"dilation={dilation!r}"
             )
         if mode == "same":
             sizes.append(d.input_size + d.output_padding)
@@ -245,7 +256,8 @@ def conv_transpose_output_size(
         if size < 1:
             raise ValueError(
                 f"padding={padding!r} is too large: input_size={input_size!r} with "
-                f"kernel_size={kernel_size!r}, stride={stride!r}, dilation={dilation!r} "
+                f"kernel_size={kernel_size!r}, stride={stride!r}, "
+                f"dilation={dilation!r} "
                 f"would give an output of size {size}"
             )
         sizes.append(size)
@@ -253,7 +265,7 @@ def conv_transpose_output_size(
 
 
 def output_padding_for(input_size, kernel_size, stride=1, padding=0, dilation=1):
-    """The ``output_padding`` that makes a transposed convolution undo the sizes of a convolution.
+    """The ``output_padding`` with which a transposed convolution undoes the sizes.
 
     Derived in chapter 3: a convolution drops the ``(padded - span) % stride``
     trailing rows its window never reaches; the transposed convolution must add
@@ -266,7 +278,11 @@ def output_padding_for(input_size, kernel_size, stride=1, padding=0, dilation=1)
         >>> conv_transpose_output_size(out, 3, stride=2, padding=1, output_padding=1)
         8
     """
-    conv_output_size(input_size, kernel_size, stride, padding, dilation)  # checks the fit
+    conv_output_size(
+        input_size, kernel_size, stride, padding, dilation
+    )  # checks the fit
     is_tuple, _, dims = conv_dims(input_size, kernel_size, stride, padding, dilation)
     # with "same" (stride 1) and "valid" the padding in dims is 0, as it should be here
-    return _answer(is_tuple, [(d.input_size + 2 * d.padding - d.span) % d.stride for d in dims])
+    return _answer(
+        is_tuple, [(d.input_size + 2 * d.padding - d.span) % d.stride for d in dims]
+    )

@@ -33,7 +33,9 @@ def test_book_builds_offline_without_warnings(built):
     assert "intersphinx" not in log.lower()
 
 
-@pytest.mark.parametrize("page", ["book/00_introduction", "book/03_output_size", "book/references"])
+@pytest.mark.parametrize(
+    "page", ["book/00_introduction", "book/03_output_size", "book/references"]
+)
 def test_pages_are_built(built, page):
     _, html = built
     text = (html / f"{page}.html").read_text()
@@ -56,7 +58,9 @@ def test_a_warning_fails_the_build(tmp_path):
     (tmp_path / "_toc.yml").write_text(
         "format: jb-book\nroot: book/page\nchapters:\n  - file: book/references\n"
     )
-    (tmp_path / "book/page.md").write_text("# A page\n\nSee {ref}`a-label-that-does-not-exist`.\n")
+    (tmp_path / "book/page.md").write_text(
+        "# A page\n\nSee {ref}`a-label-that-does-not-exist`.\n"
+    )
     result = build_book.build(tmp_path, tmp_path / "out", capture=True)
     log = result.stdout + result.stderr
     assert result.returncode != 0, log[-3000:]

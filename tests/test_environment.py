@@ -49,7 +49,11 @@ def test_every_requirement_is_pinned_exactly():
     pins = constraint_pins()
     for name, requirement in pyproject_requirements().items():
         assert name in pins, f"{name} is required by pyproject.toml but not pinned"
-        assert requirement.specifier.contains(pins[name]), (name, str(requirement), pins[name])
+        assert requirement.specifier.contains(pins[name]), (
+            name,
+            str(requirement),
+            pins[name],
+        )
 
 
 def test_torch_is_pinned_to_the_cpu_release():
@@ -59,9 +63,15 @@ def test_torch_is_pinned_to_the_cpu_release():
 def test_environment_yml_names_the_same_packages_as_pyproject():
     env, packages, pip = conda_environment()
     assert "conda-forge" in env["channels"]
-    assert packages.pop("python") == f"{sys.version_info.major}.{sys.version_info.minor}" == "3.11"
+    assert (
+        packages.pop("python")
+        == f"{sys.version_info.major}.{sys.version_info.minor}"
+        == "3.11"
+    )
     assert packages.pop("pip") == ""
-    conda_names = {canonicalize_name(CONDA_TO_PYPI.get(name, name)) for name in packages}
+    conda_names = {
+        canonicalize_name(CONDA_TO_PYPI.get(name, name)) for name in packages
+    }
     assert conda_names == set(pyproject_requirements())
     assert pip == ["-e ."]
 
@@ -73,4 +83,6 @@ def test_environment_yml_versions_equal_the_pins():
         if name in ("python", "pip"):
             continue
         pypi = canonicalize_name(CONDA_TO_PYPI.get(name, name))
-        assert version == pins[pypi], f"environment.yml {name}={version}, constraints {pins[pypi]}"
+        assert version == pins[pypi], (
+            f"environment.yml {name}={version}, constraints {pins[pypi]}"
+        )

@@ -1,4 +1,4 @@
-"""The stored notebooks: complete, fresh, importing convnotes, and checked strictly by nbval."""
+"""The stored notebooks: complete, fresh, importing convnotes, checked strictly."""
 
 import json
 import re
@@ -12,7 +12,9 @@ import yaml
 from conftest import ROOT
 
 NOTEBOOKS = sorted(p for p in (ROOT / "book").glob("*.ipynb"))
-IMPORTS_CONVNOTES = re.compile(r"^\s*(import convnotes\b|from convnotes\b)", re.MULTILINE)
+IMPORTS_CONVNOTES = re.compile(
+    r"^\s*(import convnotes\b|from convnotes\b)", re.MULTILINE
+)
 
 
 def code_cells(path):
@@ -27,16 +29,22 @@ def test_there_are_notebooks():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_was_run_top_to_bottom_in_a_fresh_kernel(path):
-    # nbval skips cells that were never executed, so an unexecuted cell is an unchecked one
+    # nbval skips cells that were never executed: an unexecuted cell is unchecked
     counts = [cell.execution_count for cell in code_cells(path)]
-    assert None not in counts, f"{path.name}: unexecuted code cells (execution_count null)"
-    assert counts == list(range(1, len(counts) + 1)), f"{path.name}: run out of order: {counts}"
+    assert None not in counts, (
+        f"{path.name}: unexecuted code cells (execution_count null)"
+    )
+    assert counts == list(range(1, len(counts) + 1)), (
+        f"{path.name}: run out of order: {counts}"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_first_code_cell_imports_convnotes(path):
     first = code_cells(path)[0]
-    assert IMPORTS_CONVNOTES.search(first.source), f"{path.name}: first code cell:\n{first.source}"
+    assert IMPORTS_CONVNOTES.search(first.source), (
+        f"{path.name}: first code cell:\n{first.source}"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -56,7 +64,9 @@ def test_every_notebook_is_in_the_table_of_contents():
     notebooks = {f"book/{p.stem}" for p in NOTEBOOKS}
     assert notebooks <= files, f"not in _toc.yml: {sorted(notebooks - files)}"
     missing = {
-        f for f in files if not any((ROOT / f).with_suffix(s).exists() for s in (".ipynb", ".md"))
+        f
+        for f in files
+        if not any((ROOT / f).with_suffix(s).exists() for s in (".ipynb", ".md"))
     }
     assert not missing, f"in _toc.yml but not in book/: {sorted(missing)}"
 
@@ -78,7 +88,15 @@ def test_nbval_is_strict(tmp_path):
     bad.write_text(json.dumps(nb))
 
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rf", "-c", str(ROOT / "pyproject.toml")]
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rf",
+            "-c",
+            str(ROOT / "pyproject.toml"),
+        ]
         + ["--rootdir", str(ROOT), str(tmp_path)],
         cwd=ROOT,
         capture_output=True,

@@ -23,12 +23,19 @@ def torch_conv_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
     return tuple(out.shape[2:])
 
 
-def torch_conv_transpose_size(input_size, kernel_size, stride, padding, output_padding, dilation):
+def torch_conv_transpose_size(
+    input_size, kernel_size, stride, padding, output_padding, dilation
+):
     x = torch.zeros(1, 1, *input_size)
     w = torch.zeros(1, 1, *kernel_size)
     try:
         out = F.conv_transpose2d(
-            x, w, stride=stride, padding=padding, output_padding=output_padding, dilation=dilation
+            x,
+            w,
+            stride=stride,
+            padding=padding,
+            output_padding=output_padding,
+            dilation=dilation,
         )
     except RuntimeError:
         return None
@@ -102,7 +109,9 @@ def test_same_padding_splits_like_pytorch():
     w = torch.randn(1, 1, 4, 3, dtype=torch.float64)
     (top, bottom), (left, right) = same_padding((4, 3))
     expected = F.conv2d(F.pad(x, (left, right, top, bottom)), w)
-    torch.testing.assert_close(F.conv2d(x, w, padding="same"), expected, rtol=0, atol=1e-12)
+    torch.testing.assert_close(
+        F.conv2d(x, w, padding="same"), expected, rtol=0, atol=1e-12
+    )
 
 
 def test_output_padding_for_by_hand():
@@ -121,7 +130,9 @@ def test_conv_output_size_matches_pytorch_on_a_grid():
     for n, k, s, p, d in itertools.product(
         range(1, 11), range(1, 5), range(1, 4), range(3), (1, 2)
     ):
-        ours = ours_or_none(cn.conv_output_size, (n, n + 1), (k, 1), (s, 1), (p, 0), (d, 1))
+        ours = ours_or_none(
+            cn.conv_output_size, (n, n + 1), (k, 1), (s, 1), (p, 0), (d, 1)
+        )
         theirs = torch_conv_size((n, n + 1), (k, 1), (s, 1), (p, 0), (d, 1))
         assert ours == theirs, (n, k, s, p, d)
         checked += 1
@@ -132,13 +143,17 @@ def test_conv_output_size_matches_pytorch_on_a_grid():
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_padding_strings_match_pytorch(padding):
     for n, k, d in itertools.product(range(1, 9), range(1, 6), (1, 2, 3)):
-        ours = ours_or_none(cn.conv_output_size, (n, 5), (k, 2), padding=padding, dilation=d)
+        ours = ours_or_none(
+            cn.conv_output_size, (n, 5), (k, 2), padding=padding, dilation=d
+        )
         theirs = torch_conv_size((n, 5), (k, 2), padding=padding, dilation=d)
         assert ours == theirs, (padding, n, k, d)
 
 
 def test_conv_transpose_output_size_matches_pytorch_on_a_grid():
-    grid = itertools.product(range(1, 7), range(1, 5), range(1, 4), range(3), range(3), (1, 2))
+    grid = itertools.product(
+        range(1, 7), range(1, 5), range(1, 4), range(3), range(3), (1, 2)
+    )
     checked = rejected = 0
     for n, k, s, p, op, d in grid:
         args = ((n, 3), (k, 2), (s, 1), (p, 0), (op, 0), (d, 1))
@@ -182,7 +197,7 @@ def test_conv_output_size_property_matches_pytorch(n, k, s, p, d):
 @settings(max_examples=150, deadline=None)
 @given(n=sizes, k=small, s=small, p=pads, d=st.integers(1, 4))
 def test_transpose_undoes_conv_sizes(n, k, s, p, d):
-    """The stride input sizes that share a conv output size all come back with output_padding."""
+    """The input sizes sharing one conv output size all come back via output_padding."""
     out = ours_or_none(cn.conv_output_size, n, k, s, p, d)
     if out is None:
         return
@@ -191,7 +206,9 @@ def test_transpose_undoes_conv_sizes(n, k, s, p, d):
     assert cn.conv_transpose_output_size(out, k, s, p, op, d) == n
     # every size from n - op to n - op + s - 1 gives `out` (those that are positive)
     base = n - op
-    same_out = {cn.conv_output_size(m, k, s, p, d) for m in range(max(base, 1), base + s)}
+    same_out = {
+        cn.conv_output_size(m, k, s, p, d) for m in range(max(base, 1), base + s)
+    }
     assert same_out == {out}
 
 
@@ -227,13 +244,41 @@ BAD_CONV = [
         "must be positive, got stride=0",
     ),
     (dict(input_size=5, kernel_size=3, dilation=(1, 0)), ValueError, "dilation=(1, 0)"),
-    (dict(input_size=5, kernel_size=3, padding=-1), ValueError, "padding must be non-negative"),
-    (dict(input_size=3, kernel_size=5), ValueError, "kernel does not fit: kernel_size=5"),
-    (dict(input_size=5, kernel_size=3, dilation=3), ValueError, "spans 7, but input_size=5"),
-    (dict(input_size=(5, 5), kernel_size=(3, 3, 3)), ValueError, "kernel_size=(3, 3, 3)"),
-    (dict(input_size=(), kernel_size=3), ValueError, "input_size must not be an empty tuple"),
-    (dict(input_size=5, kernel_size=3, padding="full"), ValueError, "got padding='full'"),
-    (dict(input_size=5, kernel_size=3, padding="same", stride=2), ValueError, "stride=2"),
+    (
+        dict(input_size=5, kernel_size=3, padding=-1),
+        ValueError,
+        "padding must be non-negative",
+    ),
+    (
+        dict(input_size=3, kernel_size=5),
+        ValueError,
+        "kernel does not fit: kernel_size=5",
+    ),
+    (
+        dict(input_size=5, kernel_size=3, dilation=3),
+        ValueError,
+        "spans 7, but input_size=5",
+    ),
+    (
+        dict(input_size=(5, 5), kernel_size=(3, 3, 3)),
+        ValueError,
+        "kernel_size=(3, 3, 3)",
+    ),
+    (
+        dict(input_size=(), kernel_size=3),
+        ValueError,
+        "input_size must not be an empty tuple",
+    ),
+    (
+        dict(input_size=5, kernel_size=3, padding="full"),
+        ValueError,
+        "got padding='full'",
+    ),
+    (
+        dict(input_size=5, kernel_size=3, padding="same", stride=2),
+        ValueError,
+        "stride=2",
+    ),
     (dict(input_size=5.0, kernel_size=3), TypeError, "input_size=5.0 (float)"),
     (dict(input_size=5, kernel_size=True), TypeError, "kernel_size=True (bool)"),
     (dict(input_size=5, kernel_size=(3, "3")), TypeError, "kernel_size=(3, '3')"),
@@ -253,9 +298,15 @@ BAD_TRANSPOSE = [
         dict(input_size=4, kernel_size=3, stride=2, output_padding=2),
         "output_padding=2 with stride=2,",
     ),
-    (dict(input_size=4, kernel_size=3, output_padding=-1), "output_padding must be non-negative"),
+    (
+        dict(input_size=4, kernel_size=3, output_padding=-1),
+        "output_padding must be non-negative",
+    ),
     (dict(input_size=2, kernel_size=3, padding=3), "padding=3 is too large"),
-    (dict(input_size=4, kernel_size=3, padding="same", stride=2), "padding='same' is only"),
+    (
+        dict(input_size=4, kernel_size=3, padding="same", stride=2),
+        "padding='same' is only",
+    ),
     (dict(input_size=4, kernel_size=3, padding="half"), "got padding='half'"),
     (dict(input_size=0, kernel_size=3), "input_size must be positive"),
     (dict(input_size=(4, 4), kernel_size=3, stride=(1, 2, 1)), "stride=(1, 2, 1)"),

@@ -34,12 +34,16 @@ def build(source=ROOT, output=None, capture=False, env=None):
     command = [jupyter_book_command(), "build", str(source), *FLAGS]
     if output is not None:
         command += ["--path-output", str(output)]
-    return subprocess.run(command, capture_output=capture, text=True, check=False, env=env)
+    return subprocess.run(
+        command, capture_output=capture, text=True, check=False, env=env
+    )
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", default=ROOT, type=Path, help="the book's root folder")
+    parser.add_argument(
+        "--source", default=ROOT, type=Path, help="the book's root folder"
+    )
     parser.add_argument("--output", default=None, type=Path, help="where _build/ goes")
     args = parser.parse_args(argv)
     result = build(args.source, args.output)
