@@ -30,7 +30,8 @@ lab: $(STAMP)
 
 # Re-run every notebook in place (a fresh kernel each), after editing one.
 execute: $(STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace book/*.ipynb
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.record_timing=False book/*.ipynb
 
 # Refresh constraints.txt from what is installed (after changing pyproject.toml).
 lock: $(STAMP)

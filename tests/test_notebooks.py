@@ -1,7 +1,9 @@
 """The stored notebooks: complete, fresh, importing convnotes, checked strictly."""
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -108,3 +110,25 @@ def test_nbval_is_strict(tmp_path):
     failed = [line for line in report.splitlines() if line.startswith("FAILED")]
     assert failed and all("bad.ipynb" in line for line in failed), report
     assert re.search(r"\b1 failed, \d+ passed\b", report), report
+
+
+def test_pytest_does_not_collect_notebooks_in_the_build_folder():
+    """The book build copies notebooks into _build/; those must not be run again."""
+    stray = ROOT / "_build" / f"collect-check-{os.getpid()}"
+    stray.mkdir(parents=True)
+    try:
+        shutil.copy(NOTEBOOKS[0], stray / "copied.ipynb")
+        result = subprocess.run(
+            # "." overrides testpaths, so this checks norecursedirs too
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", "."],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        shutil.rmtree(stray)
+    assert result.returncode == 0, result.stdout + result.stderr
+    collected = result.stdout.splitlines()
+    assert any(line.startswith("book/03_output_size.ipynb::") for line in collected)
+    assert not [line for line in collected if line.startswith("_build")]
