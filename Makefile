@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # CPU wheels to avoid the CUDA build: make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu
 TORCH_INDEX ?=
 
-.PHONY: setup book test lab execute lock clean
+.PHONY: setup book test lab bench execute lock clean
 
 setup: book
 
@@ -24,6 +24,10 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Time forward + backward of the hand-written convolutions against F.conv2d.
+bench: $(STAMP)
+	$(BIN)/python -m convnotes.bench
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/

@@ -5,12 +5,16 @@ names the chapter that derives it.
 """
 
 from . import shapes
+from .loops import conv2d_loops
 from .shapes import conv_output_size, conv_transpose_output_size
+from .unfold import conv2d_unfold
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "conv2d_loops",
+    "conv2d_unfold",
     "conv_output_size",
     "conv_transpose_output_size",
     "shapes",

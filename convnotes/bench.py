@@ -1,0 +1,151 @@
+"""Timing the package's convolutions against PyTorch's own (chapter 6).
+
+``python -m convnotes.bench`` (or ``make bench``) prints, for a fixed set of
+layer shapes, the median time of forward + backward of ``F.conv2d`` and each
+hand-written implementation, and their ratio to the built-in. Runs are paired:
+each repeat times the built-in and then every implementation on the same
+tensors, and the ratio is the median of the per-repeat ratios, which keeps
+the comparison fair when the machine's speed drifts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+
+from .loops import conv2d_loops
+from .unfold import conv2d_unfold
+
+__all__ = ["LAYERS", "Layer", "compare", "forward_backward", "main", "time_call"]
+
+IMPLEMENTATIONS = {"unfold": conv2d_unfold, "loops": conv2d_loops}
+
+
+class Layer(NamedTuple):
+    """A convolution layer to time, and the ratios it should stay within."""
+
+    N: int
+    C_in: int
+    H: int
+    C_out: int
+    kernel_size: int
+    stride: int = 1
+    padding: int = 0
+    targets: dict = {}
+
+    def __str__(self):
+        k, s, p = self.kernel_size, self.stride, self.padding
+        return (
+            f"N={self.N} C_in={self.C_in} {self.H}x{self.H} C_out={self.C_out} "
+            f"{k}x{k} s{s} p{p}"
+        )
+
+    def tensors(self, dtype=torch.float32, seed=0):
+        """Input, weight and bias (all requiring grad) and an upstream gradient."""
+        generator = torch.Generator().manual_seed(seed)
+        shapes = [
+            (self.N, self.C_in, self.H, self.H),
+            (self.C_out, self.C_in, self.kernel_size, self.kernel_size),
+            (self.C_out,),
+        ]
+        tensors = [torch.randn(s, generator=generator, dtype=dtype) for s in shapes]
+        tensors = [t.requires_grad_() for t in tensors]
+        out = F.conv2d(*tensors, stride=self.stride, padding=self.padding)
+        return (*tensors, torch.randn(out.shape, generator=generator, dtype=dtype))
+
+
+LAYERS = [
+    Layer(8, 32, 64, 64, 3, padding=1, targets={"unfold": 2.0}),
+    Layer(16, 64, 32, 128, 3, stride=2, padding=1, targets={"unfold": 2.0}),
+    Layer(4, 3, 224, 64, 7, stride=2, padding=3, targets={"unfold": 2.0}),
+    Layer(8, 16, 32, 16, 3, padding=1, targets={"loops": 50.0}),
+]
+
+
+def forward_backward(conv, layer, input, weight, bias, grad_output):
+    """One training step's worth of convolution: forward, then all three gradients."""
+    output = conv(input, weight, bias, stride=layer.stride, padding=layer.padding)
+    return torch.autograd.grad(output, (input, weight, bias), grad_output)
+
+
+def time_call(function):
+    """Seconds one call of ``function()`` takes."""
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def compare(layer, implementations=None, repeats=7):
+    """Median seconds of ``F.conv2d`` and of each implementation, and median ratios.
+
+    Returns ``{"F.conv2d": (seconds, 1.0), name: (seconds, ratio), ...}``.
+    """
+    implementations = implementations or IMPLEMENTATIONS
+    tensors = layer.tensors()
+    convs = {"F.conv2d": F.conv2d, **implementations}
+    steps = {
+        name: (lambda c=conv: forward_backward(c, layer, *tensors))
+        for name, conv in convs.items()
+    }
+    for step in steps.values():  # warm up: first calls allocate and load kernels
+        step()
+    seconds = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            seconds[name].append(time_call(step))
+    base = seconds["F.conv2d"]
+    return {
+        name: (
+            statistics.median(times),
+            statistics.median(t / b for t, b in zip(times, base, strict=True)),
+        )
+        for name, times in seconds.items()
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=9, help="paired runs per layer")
+    parser.add_argument(
+        "--check", action="store_true", help="exit with status 1 if a target is missed"
+    )
+    args = parser.parse_args(argv)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32,")
+    print(
+        f"forward + backward, median of {args.repeats} paired runs; "
+        "ratio = time / F.conv2d"
+    )
+    header = f"{'layer':<38}{'F.conv2d':>10}" + "".join(
+        f"{name:>22}" for name in IMPLEMENTATIONS
+    )
+    print(header)
+    missed = []
+    for layer in LAYERS:
+        result = compare(layer, repeats=args.repeats)
+        row = f"{layer!s:<38}{result['F.conv2d'][0] * 1e3:>7.1f} ms"
+        for name in IMPLEMENTATIONS:
+            seconds, ratio = result[name]
+            target = layer.targets.get(name)
+            mark = ""
+            if target is not None:
+                ok = ratio <= target
+                mark = f" {'<=' if ok else '>'}{target:g}"
+                if not ok:
+                    missed.append(f"{name} on {layer}: {ratio:.2f}x > {target:g}x")
+            row += f"{seconds * 1e3:>9.1f} ms {ratio:5.2f}x{mark:<6}"
+        print(row)
+    for line in missed:
+        print("target missed:", line)
+    if not missed:
+        print("all targets met")
+    return 1 if (missed and args.check) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Convolution as a loop over kernel taps, with a hand-written backward pass.
+
+Derived in chapter 4 (``book/04_nested_loops.ipynb``). The convolution sum
+
+    output[n, o, i, j] = bias[o] + sum over c, u, v of
+                         weight[o, c, u, v] * padded[n, c, s*i + d*u, s*j + d*v]
+
+is computed with the loops over groups and kernel taps (u, v) written out; the
+sums over batch, channels and output positions for one tap are one ``einsum``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .conv2d_args import apply_conv2d, crop, tap_slices
+
+__all__ = [
+    "Conv2dLoops",
+    "conv2d_loops",
+    "loops_forward",
+    "loops_grad_input",
+    "loops_grad_weight",
+]
+
+
+def _group_channels(weight, groups):
+    """Yield, per group, the slices of input and output channels it connects."""
+    C_out, C_in_g = weight.shape[:2]
+    C_out_g = C_out // groups
+    for g in range(groups):
+        yield slice(g * C_in_g, (g + 1) * C_in_g), slice(g * C_out_g, (g + 1) * C_out_g)
+
+
+def loops_forward(input, weight, bias, args):
+    """The convolution of a batched ``input``, one kernel tap at a time."""
+    padded = F.pad(input, args.pad)
+    output = input.new_zeros(input.shape[0], weight.shape[0], *args.output_size)
+    for in_ch, out_ch in _group_channels(weight, args.groups):
+        for u, v, rows, cols in tap_slices(args, weight.shape[2:]):
+            patch = padded[:, in_ch, rows, cols]  # (N, C_in_g, H_out, W_out)
+            tap = weight[out_ch, :, u, v]  # (C_out_g, C_in_g)
+            output[:, out_ch] += torch.einsum("oc,nchw->nohw", tap, patch)
+    if bias is not None:
+        output += bias.view(1, -1, 1, 1)
+    return output
+
+
+def loops_grad_input(grad_output, weight, input_shape, args):
+    """d loss / d input: each tap sends ``tap.T @ grad_output`` back where it read."""
+    N, C_in, H, W = input_shape
+    (top, bottom), (left, right) = args.padding
+    grad_padded = grad_output.new_zeros(N, C_in, H + top + bottom, W + left + right)
+    for in_ch, out_ch in _group_channels(weight, args.groups):
+        for u, v, rows, cols in tap_slices(args, weight.shape[2:]):
+            tap = weight[out_ch, :, u, v]  # (C_out_g, C_in_g)
+            grad_patch = torch.einsum("oc,nohw->nchw", tap, grad_output[:, out_ch])
+            grad_padded[:, in_ch, rows, cols] += grad_patch
+    return crop(grad_padded, args)
+
+
+def loops_grad_weight(grad_output, input, weight_shape, args):
+    """d loss / d weight: tap (u, v) gets grad_output times the patch it read."""
+    padded = F.pad(input, args.pad)
+    grad_weight = grad_output.new_zeros(weight_shape)
+    for in_ch, out_ch in _group_channels(grad_weight, args.groups):
+        for u, v, rows, cols in tap_slices(args, weight_shape[2:]):
+            patch = padded[:, in_ch, rows, cols]  # (N, C_in_g, H_out, W_out)
+            grad_tap = torch.einsum("nohw,nchw->oc", grad_output[:, out_ch], patch)
+            grad_weight[out_ch, :, u, v] = grad_tap
+    return grad_weight
+
+
+class Conv2dLoops(torch.autograd.Function):
+    """Forward with :func:`loops_forward`; backward with the two gradient loops.
+
+    The backward uses only differentiable operations on the saved tensors, so
+    autograd can differentiate it again (double backward).
+    """
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, args):
+        ctx.save_for_backward(input, weight)
+        ctx.args = args
+        return loops_forward(input, weight, bias, args)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, weight = ctx.saved_tensors
+        needs_input, needs_weight, needs_bias, _ = ctx.needs_input_grad
+        grad_input = grad_weight = grad_bias = None
+        if needs_input:
+            grad_input = loops_grad_input(grad_output, weight, input.shape, ctx.args)
+        if needs_weight:
+            grad_weight = loops_grad_weight(grad_output, input, weight.shape, ctx.args)
+        if needs_bias:
+            grad_bias = grad_output.sum((0, 2, 3))
+        return grad_input, grad_weight, grad_bias, None
+
+
+def conv2d_loops(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution computed as a loop over kernel taps, backward written by hand.
+
+    Derived in chapter 4. Same arguments and results as
+    ``torch.nn.functional.conv2d``.
+
+    Args:
+        input: ``(N, C_in, H_in, W_in)`` or unbatched ``(C_in, H_in, W_in)``.
+        weight: ``(C_out, C_in / groups, kH, kW)``.
+        bias: ``(C_out,)`` or None.
+        stride, dilation: an int or a pair (height, width).
+        padding: an int, a pair, ``"valid"`` or ``"same"``.
+        groups: how many independent groups the channels are split into.
+
+    Returns:
+        ``(N, C_out, H_out, W_out)``, or ``(C_out, H_out, W_out)`` when unbatched.
+
+    Shape:
+        ``H_out = floor((H_in + 2*p[0] - d[0]*(kH - 1) - 1) / s[0]) + 1`` with
+        ``s, p, d`` the stride, padding and dilation, and the same for ``W_out``.
+
+    Example:
+        >>> x = torch.arange(9.0).view(1, 1, 3, 3)
+        >>> w = torch.tensor([[[[1.0, 0.0], [0.0, -1.0]]]])
+        >>> conv2d_loops(x, w)
+        tensor([[[[-4., -4.],
+                  [-4., -4.]]]])
+    """
+    return apply_conv2d(
+        Conv2dLoops, input, weight, bias, stride, padding, dilation, groups
+    )

@@ -1,0 +1,232 @@
+"""Convolution as unfold -> matmul -> fold, with a hand-written backward pass.
+
+Derived in chapter 5 (``book/05_unfold_matmul_fold.ipynb``). ``unfold`` copies
+every kernel window into a column, so the convolution becomes one matrix
+product; its backward is two more matrix products and ``fold``, which adds each
+column back onto the pixels it came from.
+
+``unfold`` and ``fold`` here give the same results as ``torch.nn.functional``'s,
+computed differently: the windows are a strided *view* of the padded input,
+copied once, and fold adds one strided slice per kernel tap. That keeps the
+cost of the memory traffic close to a single copy (chapter 5 measures it).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .conv2d_args import apply_conv2d, crop, pair, tap_slices, window_args
+
+__all__ = ["Conv2dUnfold", "conv2d_unfold", "fold", "unfold"]
+
+
+def unfold_padded(padded, kernel_size, args):
+    """Columns of an already padded input: ``(N, C * kH * kW, H_out * W_out)``."""
+    N, C = padded.shape[:2]
+    kH, kW = kernel_size
+    (s_h, s_w), (d_h, d_w) = args.stride, args.dilation
+    span_h, span_w = d_h * (kH - 1) + 1, d_w * (kW - 1) + 1
+    # a view, no copy: (N, C, H_out, W_out, span_h, span_w), then every d-th tap
+    windows = padded.unfold(2, span_h, s_h).unfold(3, span_w, s_w)[..., ::d_h, ::d_w]
+    # the one copy: channel-major columns, as F.unfold lays them out
+    L = args.output_size[0] * args.output_size[1]
+    return windows.permute(0, 1, 4, 5, 2, 3).reshape(N, C * kH * kW, L)
+
+
+def fold_padded(cols, padded_size, kernel_size, args):
+    """Add every column entry back onto the padded pixel it was copied from."""
+    N = cols.shape[0]
+    kH, kW = kernel_size
+    C = cols.shape[1] // (kH * kW)
+    taps = cols.view(N, C, kH, kW, *args.output_size)
+    padded = cols.new_zeros(N, C, *padded_size)
+    for u, v, rows, cols_ in tap_slices(args, kernel_size):
+        padded[:, :, rows, cols_] += taps[:, :, u, v]
+    return padded
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """The same as ``torch.nn.functional.unfold`` for 4-D input.
+
+    Shape:
+        input ``(N, C, H, W)`` -> ``(N, C * kH * kW, L)``, ``L = H_out * W_out``.
+
+    Example:
+        >>> x = torch.arange(9.0).view(1, 1, 3, 3)
+        >>> unfold(x, 2)
+        tensor([[[0., 1., 3., 4.],
+                 [1., 2., 4., 5.],
+                 [3., 4., 6., 7.],
+                 [4., 5., 7., 8.]]])
+    """
+    if not isinstance(input, torch.Tensor) or input.dim() != 4:
+        shown = tuple(input.shape) if isinstance(input, torch.Tensor) else type(input)
+        raise ValueError(f"input must be a 4-D tensor (N, C, H, W), got {shown}")
+    kernel_size = pair(kernel_size)
+    args = window_args(tuple(input.shape[-2:]), kernel_size, stride, padding, dilation)
+    return unfold_padded(F.pad(input, args.pad), kernel_size, args)
+
+
+def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """The same as ``torch.nn.functional.fold`` for 3-D input: the adjoint of unfold.
+
+    Shape:
+        ``(N, C * kH * kW, L)`` -> ``(N, C, *output_size)``.
+
+    Example:
+        >>> fold(torch.ones(1, 4, 4), (3, 3), 2)
+        tensor([[[[1., 2., 1.],
+                  [2., 4., 2.],
+                  [1., 2., 1.]]]])
+    """
+    kernel_size, output_size = pair(kernel_size), pair(output_size)
+    args = window_args(output_size, kernel_size, stride, padding, dilation)
+    taps = kernel_size[0] * kernel_size[1]
+    blocks = args.output_size[0] * args.output_size[1]
+    if cols.dim() != 3 or cols.shape[1] % taps or cols.shape[2] != blocks:
+        raise ValueError(
+            f"cols must be 3-D (N, C * {taps}, {blocks}) for "
+            f"output_size={output_size}, kernel_size={kernel_size}, "
+            f"got cols.shape={tuple(cols.shape)}"
+        )
+    (top, bottom), (left, right) = args.padding
+    padded_size = (output_size[0] + top + bottom, output_size[1] + left + right)
+    return crop(fold_padded(cols, padded_size, kernel_size, args), args)
+
+
+def _batched_matmul(a, b):
+    """``a @ b`` over leading dims (N, groups), as one ``bmm`` on views.
+
+    ``torch.matmul`` with a broadcast 2-D operand may copy the large operand
+    transposed; ``bmm`` on views reads it in place.
+    """
+    N, G = b.shape[:2]
+    a = a.expand(N, G, *a.shape[-2:]) if a.dim() == 3 else a
+    out = torch.bmm(a.reshape(N * G, *a.shape[-2:]), b.reshape(N * G, *b.shape[-2:]))
+    return out.view(N, G, *out.shape[-2:])
+
+
+# Unfold at most this many bytes of columns at once: the columns are kH * kW
+# times larger than the input, and a few images at a time keep them small.
+CHUNK_BYTES = 8 * 2**20
+
+
+def batch_chunks(input, weight, args):
+    """Slices of the batch whose columns fit in ``CHUNK_BYTES``."""
+    N, C_in = input.shape[:2]
+    L = args.output_size[0] * args.output_size[1]
+    per_image = C_in * weight.shape[2] * weight.shape[3] * L * input.element_size()
+    step = max(1, CHUNK_BYTES // per_image)
+    # an empty batch still makes one (empty) chunk, so the output has its shape
+    return [slice(start, min(start + step, N)) for start in range(0, max(N, 1), step)]
+
+
+class Conv2dUnfold(torch.autograd.Function):
+    """unfold -> matmul; backward: two matmuls and fold.
+
+    Per group g, with ``W_g`` the ``(C_out_g, C_in_g * kH * kW)`` weight matrix
+    and ``X_n`` the columns of image n:
+
+    - forward: ``Y_n = W_g @ X_n``;
+    - ``grad_weight_g = sum over n of grad_Y_n @ X_n.T``;
+    - ``grad_X_n = W_g.T @ grad_Y_n``, folded back onto the input.
+
+    The batch is processed a few images at a time (:func:`batch_chunks`), and
+    only the input and weight are saved: the columns are ``kH * kW`` times larger
+    than the input, and unfolding them again in backward costs one copy.
+    Recomputing them from the saved input also keeps backward differentiable.
+    """
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, args):
+        ctx.save_for_backward(input, weight)
+        ctx.args = args
+        sizes = _matrix_sizes(input, weight, args)
+        N, G, C_out_g, K_g, L = sizes
+        weight_matrix = weight.reshape(G, C_out_g, K_g)
+        padded = F.pad(input, args.pad)
+        outputs = []
+        for batch in batch_chunks(input, weight, args):
+            cols = unfold_padded(padded[batch], weight.shape[2:], args)  # (n, G*K_g, L)
+            cols = cols.view(-1, G, K_g, L)
+            outputs.append(_batched_matmul(weight_matrix, cols))  # (n, G, C_out_g, L)
+        output = torch.cat(outputs).view(N, G * C_out_g, *args.output_size)
+        if bias is not None:
+            output += bias.view(1, -1, 1, 1)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        input, weight = ctx.saved_tensors
+        args = ctx.args
+        needs_input, needs_weight, needs_bias, _ = ctx.needs_input_grad
+        N, G, C_out_g, K_g, L = _matrix_sizes(input, weight, args)
+        weight_matrix = weight.reshape(G, C_out_g, K_g)
+        grad_y = grad_output.reshape(N, G, C_out_g, L)
+        chunks = batch_chunks(input, weight, args)
+        grad_input = grad_weight = grad_bias = None
+        # one loop per gradient, so only one chunk's columns exist at a time
+        if needs_weight:
+            padded = F.pad(input, args.pad)
+            grad_weight = 0
+            for batch in chunks:
+                cols = unfold_padded(padded[batch], weight.shape[2:], args)
+                cols = cols.view(-1, G, K_g, L)
+                part = _batched_matmul(grad_y[batch], cols.transpose(-1, -2))
+                grad_weight = grad_weight + part.sum(0)  # (G, C_out_g, K_g)
+            grad_weight = grad_weight.view(weight.shape)
+        if needs_input:
+            (top, bottom), (left, right) = args.padding
+            padded_size = (input.shape[2] + top + bottom, input.shape[3] + left + right)
+            weight_t = weight_matrix.transpose(-1, -2)  # (G, K_g, C_out_g)
+            parts = []
+            for batch in chunks:
+                grad_cols = _batched_matmul(weight_t, grad_y[batch])  # (n, G, K_g, L)
+                grad_cols = grad_cols.view(-1, G * K_g, L)
+                folded = fold_padded(grad_cols, padded_size, weight.shape[2:], args)
+                parts.append(crop(folded, args))
+            grad_input = torch.cat(parts)
+        if needs_bias:
+            grad_bias = grad_output.sum((0, 2, 3))
+        return grad_input, grad_weight, grad_bias, None
+
+
+def _matrix_sizes(input, weight, args):
+    """(N, groups, C_out per group, rows of a group's columns, L)."""
+    N, G = input.shape[0], args.groups
+    C_out, C_in_g, kH, kW = weight.shape
+    return N, G, C_out // G, C_in_g * kH * kW, args.output_size[0] * args.output_size[1]
+
+
+def conv2d_unfold(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution as unfold -> matmul -> fold, backward written by hand.
+
+    Derived in chapter 5. Same arguments and results as
+    ``torch.nn.functional.conv2d``.
+
+    Args:
+        input: ``(N, C_in, H_in, W_in)`` or unbatched ``(C_in, H_in, W_in)``.
+        weight: ``(C_out, C_in / groups, kH, kW)``.
+        bias: ``(C_out,)`` or None.
+        stride, dilation: an int or a pair (height, width).
+        padding: an int, a pair, ``"valid"`` or ``"same"``.
+        groups: how many independent groups the channels are split into.
+
+    Returns:
+        ``(N, C_out, H_out, W_out)``, or ``(C_out, H_out, W_out)`` when unbatched.
+
+    Shape:
+        ``H_out = floor((H_in + 2*p[0] - d[0]*(kH - 1) - 1) / s[0]) + 1`` with
+        ``s, p, d`` the stride, padding and dilation, and the same for ``W_out``.
+
+    Example:
+        >>> x = torch.arange(9.0).view(1, 1, 3, 3)
+        >>> w = torch.tensor([[[[1.0, 0.0], [0.0, -1.0]]]])
+        >>> conv2d_unfold(x, w)
+        tensor([[[[-4., -4.],
+                  [-4., -4.]]]])
+    """
+    return apply_conv2d(
+        Conv2dUnfold, input, weight, bias, stride, padding, dilation, groups
+    )

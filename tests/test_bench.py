@@ -1,0 +1,38 @@
+"""convnotes.bench: the timing helper and the benchmark command."""
+
+import torch.nn.functional as F
+
+from convnotes import bench
+from convnotes.bench import Layer, compare, forward_backward, time_call
+
+TINY = Layer(2, 3, 8, 4, 3, padding=1, targets={"unfold": 1e6, "loops": 1e6})
+
+
+def test_forward_backward_returns_all_three_gradients():
+    x, w, b, grad_output = TINY.tensors()
+    grads = forward_backward(F.conv2d, TINY, x, w, b, grad_output)
+    assert [g.shape for g in grads] == [x.shape, w.shape, b.shape]
+
+
+def test_time_call_measures_a_call():
+    assert 0 < time_call(lambda: sum(range(1000))) < 1
+
+
+def test_compare_reports_medians_and_ratios_to_the_builtin():
+    result = compare(TINY, repeats=3)
+    assert set(result) == {"F.conv2d", "unfold", "loops"}
+    assert result["F.conv2d"][1] == 1.0
+    for seconds, ratio in result.values():
+        assert seconds > 0 and ratio > 0
+
+
+def test_main_prints_a_table_and_checks_targets(monkeypatch, capsys):
+    monkeypatch.setattr(bench, "LAYERS", [TINY])
+    assert bench.main(["--repeats", "2", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert str(TINY) in out and "all targets met" in out
+    impossible = TINY._replace(targets={"unfold": 1e-9})
+    monkeypatch.setattr(bench, "LAYERS", [impossible])
+    assert bench.main(["--repeats", "2", "--check"]) == 1
+    assert "target missed: unfold" in capsys.readouterr().out
+    assert bench.main(["--repeats", "2"]) == 0  # without --check it only reports
