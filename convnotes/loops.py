@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .conv2d_args import apply_conv2d, crop, tap_slices
+from .geometry import apply_conv2d, crop, tap_slices
 
 __all__ = [
     "Conv2dLoops",

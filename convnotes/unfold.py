@@ -13,12 +13,14 @@ cost of the memory traffic close to a single copy (chapter 5 measures it).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 import torch.nn.functional as F
 
-from .conv2d_args import apply_conv2d, crop, pair, tap_slices, window_args
+from .geometry import Conv2dArgs, apply_conv2d, crop, pair, tap_slices, window_args
 
-__all__ = ["Conv2dUnfold", "conv2d_unfold", "fold", "unfold"]
+__all__ = ["Chunk", "Conv2dUnfold", "chunks", "conv2d_unfold", "fold", "unfold"]
 
 
 def unfold_padded(padded, kernel_size, args):
@@ -30,7 +32,7 @@ def unfold_padded(padded, kernel_size, args):
     # a view, no copy: (N, C, H_out, W_out, span_h, span_w), then every d-th tap
     windows = padded.unfold(2, span_h, s_h).unfold(3, span_w, s_w)[..., ::d_h, ::d_w]
     # the one copy: channel-major columns, as F.unfold lays them out
-    L = args.output_size[0] * args.output_size[1]
+    L = windows.shape[2] * windows.shape[3]
     return windows.permute(0, 1, 4, 5, 2, 3).reshape(N, C * kH * kW, L)
 
 
@@ -107,19 +109,44 @@ def _batched_matmul(a, b):
     return out.view(N, G, *out.shape[-2:])
 
 
-# Unfold at most this many bytes of columns at once: the columns are kH * kW
-# times larger than the input, and a few images at a time keep them small.
-CHUNK_BYTES = 8 * 2**20
+# Unfold at most this many bytes of columns at once. The columns are about
+# kH * kW times larger than the input; a block of them this small stays in the
+# processor's caches and is cheap to allocate again and again.
+CHUNK_BYTES = 4 * 2**20
 
 
-def batch_chunks(input, weight, args):
-    """Slices of the batch whose columns fit in ``CHUNK_BYTES``."""
+class Chunk(NamedTuple):
+    """A block of the convolution: some images, some output rows."""
+
+    batch: slice  # images
+    rows: slice  # output rows
+    padded_rows: slice  # the rows of the padded input their windows read
+    args: Conv2dArgs  # the convolution's arguments, with this block's output size
+
+
+def chunks(input, weight, args):
+    """Blocks of whole images, or of output rows of one image, with small columns."""
     N, C_in = input.shape[:2]
-    L = args.output_size[0] * args.output_size[1]
-    per_image = C_in * weight.shape[2] * weight.shape[3] * L * input.element_size()
-    step = max(1, CHUNK_BYTES // per_image)
+    kH, kW = weight.shape[2:]
+    H_out, W_out = args.output_size
+    s_h, span_h = args.stride[0], args.dilation[0] * (kH - 1) + 1
+    per_row = C_in * kH * kW * W_out * input.element_size()  # bytes of one output row
+    rows = max(1, CHUNK_BYTES // per_row)
+    if rows < H_out:  # split each image into equal blocks of rows
+        rows = -(-H_out // -(-H_out // rows))  # ceil(H_out / ceil(H_out / rows))
+    images = max(1, rows // H_out)
+    row_starts = range(0, H_out, min(rows, H_out))
     # an empty batch still makes one (empty) chunk, so the output has its shape
-    return [slice(start, min(start + step, N)) for start in range(0, max(N, 1), step)]
+    return [
+        Chunk(
+            batch=slice(n, min(n + images, N)),
+            rows=slice(r, min(r + rows, H_out)),
+            padded_rows=slice(r * s_h, (min(r + rows, H_out) - 1) * s_h + span_h),
+            args=args._replace(output_size=(min(r + rows, H_out) - r, W_out)),
+        )
+        for n in range(0, max(N, 1), images)
+        for r in row_starts
+    ]
 
 
 class Conv2dUnfold(torch.autograd.Function):
@@ -132,9 +159,9 @@ class Conv2dUnfold(torch.autograd.Function):
     - ``grad_weight_g = sum over n of grad_Y_n @ X_n.T``;
     - ``grad_X_n = W_g.T @ grad_Y_n``, folded back onto the input.
 
-    The batch is processed a few images at a time (:func:`batch_chunks`), and
-    only the input and weight are saved: the columns are ``kH * kW`` times larger
-    than the input, and unfolding them again in backward costs one copy.
+    The columns are built a block at a time (:func:`chunks`), and only the input
+    and weight are saved: unfolding again in backward costs one copy, where
+    keeping the columns would hold ``kH * kW`` times the input in memory.
     Recomputing them from the saved input also keeps backward differentiable.
     """
 
@@ -142,16 +169,18 @@ class Conv2dUnfold(torch.autograd.Function):
     def forward(ctx, input, weight, bias, args):
         ctx.save_for_backward(input, weight)
         ctx.args = args
-        sizes = _matrix_sizes(input, weight, args)
-        N, G, C_out_g, K_g, L = sizes
+        N, G, C_out_g, K_g, _ = _matrix_sizes(input, weight, args)
         weight_matrix = weight.reshape(G, C_out_g, K_g)
         padded = F.pad(input, args.pad)
-        outputs = []
-        for batch in batch_chunks(input, weight, args):
-            cols = unfold_padded(padded[batch], weight.shape[2:], args)  # (n, G*K_g, L)
-            cols = cols.view(-1, G, K_g, L)
-            outputs.append(_batched_matmul(weight_matrix, cols))  # (n, G, C_out_g, L)
-        output = torch.cat(outputs).view(N, G * C_out_g, *args.output_size)
+        output = input.new_empty(N, G * C_out_g, *args.output_size)
+        for chunk in chunks(input, weight, args):
+            block = padded[chunk.batch, :, chunk.padded_rows]
+            cols = unfold_padded(block, weight.shape[2:], chunk.args)  # (n, G*K_g, l)
+            cols = cols.view(cols.shape[0], G, K_g, cols.shape[-1])
+            y = _batched_matmul(weight_matrix, cols)  # (n, G, C_out_g, l)
+            output[chunk.batch, :, chunk.rows] = y.view_as(
+                output[chunk.batch, :, chunk.rows]
+            )
         if bias is not None:
             output += bias.view(1, -1, 1, 1)
         return output
@@ -161,32 +190,42 @@ class Conv2dUnfold(torch.autograd.Function):
         input, weight = ctx.saved_tensors
         args = ctx.args
         needs_input, needs_weight, needs_bias, _ = ctx.needs_input_grad
-        N, G, C_out_g, K_g, L = _matrix_sizes(input, weight, args)
+        N, G, C_out_g, K_g, _ = _matrix_sizes(input, weight, args)
         weight_matrix = weight.reshape(G, C_out_g, K_g)
-        grad_y = grad_output.reshape(N, G, C_out_g, L)
-        chunks = batch_chunks(input, weight, args)
+        blocks = chunks(input, weight, args)
         grad_input = grad_weight = grad_bias = None
-        # one loop per gradient, so only one chunk's columns exist at a time
+
+        def grad_y(chunk):  # (n, G, C_out_g, l)
+            g = grad_output[chunk.batch, :, chunk.rows]
+            return g.reshape(g.shape[0], G, C_out_g, g.shape[2] * g.shape[3])
+
+        # one loop per gradient, so only one block's columns exist at a time
         if needs_weight:
             padded = F.pad(input, args.pad)
             grad_weight = 0
-            for batch in chunks:
-                cols = unfold_padded(padded[batch], weight.shape[2:], args)
-                cols = cols.view(-1, G, K_g, L)
-                part = _batched_matmul(grad_y[batch], cols.transpose(-1, -2))
+            for chunk in blocks:
+                block = padded[chunk.batch, :, chunk.padded_rows]
+                cols = unfold_padded(block, weight.shape[2:], chunk.args)
+                cols = cols.view(cols.shape[0], G, K_g, cols.shape[-1])
+                part = _batched_matmul(grad_y(chunk), cols.transpose(-1, -2))
                 grad_weight = grad_weight + part.sum(0)  # (G, C_out_g, K_g)
             grad_weight = grad_weight.view(weight.shape)
         if needs_input:
             (top, bottom), (left, right) = args.padding
-            padded_size = (input.shape[2] + top + bottom, input.shape[3] + left + right)
+            H_pad, W_pad = input.shape[2] + top + bottom, input.shape[3] + left + right
+            grad_padded = input.new_zeros(input.shape[0], input.shape[1], H_pad, W_pad)
             weight_t = weight_matrix.transpose(-1, -2)  # (G, K_g, C_out_g)
-            parts = []
-            for batch in chunks:
-                grad_cols = _batched_matmul(weight_t, grad_y[batch])  # (n, G, K_g, L)
-                grad_cols = grad_cols.view(-1, G * K_g, L)
-                folded = fold_padded(grad_cols, padded_size, weight.shape[2:], args)
-                parts.append(crop(folded, args))
-            grad_input = torch.cat(parts)
+            for chunk in blocks:
+                grad_cols = _batched_matmul(weight_t, grad_y(chunk))  # (n, G, K_g, l)
+                grad_cols = grad_cols.view(
+                    grad_cols.shape[0], G * K_g, grad_cols.shape[-1]
+                )
+                rows = chunk.padded_rows.stop - chunk.padded_rows.start
+                folded = fold_padded(
+                    grad_cols, (rows, W_pad), weight.shape[2:], chunk.args
+                )
+                grad_padded[chunk.batch, :, chunk.padded_rows] += folded
+            grad_input = crop(grad_padded, args)
         if needs_bias:
             grad_bias = grad_output.sum((0, 2, 3))
         return grad_input, grad_weight, grad_bias, None

@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from convnotes.conv2d_args import window_args
-from convnotes.unfold import CHUNK_BYTES, batch_chunks, fold, unfold
+from convnotes.geometry import window_args
+from convnotes.unfold import CHUNK_BYTES, chunks, fold, unfold
 
 SETTINGS = list(
     itertools.product(
@@ -67,14 +67,37 @@ def test_fold_rejects_columns_of_the_wrong_shape():
         fold(torch.zeros(1, 3, 4), (3, 3), 2)
 
 
-def test_batch_chunks_bound_the_columns():
+def test_chunks_bound_the_columns_and_cover_the_output():
     x, w = torch.zeros(64, 32, 64, 64), torch.zeros(64, 32, 3, 3)
     args = window_args((64, 64), 3, padding=1)
-    chunks = batch_chunks(x, w, args)
-    per_image = 32 * 9 * 64 * 64 * 4
-    assert all((c.stop - c.start) * per_image <= CHUNK_BYTES for c in chunks)
-    assert [i for c in chunks for i in range(c.start, c.stop)] == list(range(64))
-    # an image whose columns alone exceed the budget still gets a chunk of its own
-    big = torch.zeros(2, 256, 64, 64)
-    chunks = batch_chunks(big, torch.zeros(8, 256, 3, 3), args)
-    assert [(c.start, c.stop) for c in chunks] == [(0, 1), (1, 2)]
+    blocks = chunks(x, w, args)
+    per_row = 32 * 9 * 64 * 4  # bytes of the columns of one output row
+    for block in blocks:
+        images = block.batch.stop - block.batch.start
+        rows = block.rows.stop - block.rows.start
+        assert images * rows * per_row <= CHUNK_BYTES
+        assert block.args.output_size == (rows, 64)
+    # every (image, output row) is in exactly one block
+    covered = sorted(
+        (n, r)
+        for b in blocks
+        for n in range(b.batch.start, b.batch.stop)
+        for r in range(b.rows.start, b.rows.stop)
+    )
+    assert covered == [(n, r) for n in range(64) for r in range(64)]
+
+
+def test_small_images_are_chunked_whole_and_large_ones_by_rows():
+    small = chunks(torch.zeros(64, 3, 8, 8), torch.zeros(4, 3, 3, 3), window_args(8, 3))
+    assert small[0].rows == slice(0, 6) and small[0].batch.stop > 1
+    w = torch.zeros(8, 64, 3, 3)
+    large = chunks(torch.zeros(2, 64, 130, 130), w, window_args(130, 3, stride=2))
+    assert all(b.batch.stop - b.batch.start == 1 for b in large)
+    # as few blocks per image as the budget allows (28 rows fit: 3 blocks for 64 rows),
+    # of equal height but for a shorter last one
+    sizes = [b.rows.stop - b.rows.start for b in large if b.batch.start == 0]
+    assert sizes == [22, 22, 20]
+    # the padded rows a block reads: its windows' first row to its last window's end
+    first = large[1]
+    assert first.padded_rows.start == 2 * first.rows.start
+    assert first.padded_rows.stop == 2 * (first.rows.stop - 1) + 3

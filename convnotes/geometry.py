@@ -1,4 +1,4 @@
-"""Checking and normalising the arguments of a 2-D convolution.
+"""The geometry of a 2-D convolution: its checked arguments and where each window reads.
 
 One path for every implementation in the package (chapters 4 and 5), with the
 contract of ``torch.nn.functional.conv2d``: batched ``(N, C_in, H, W)`` or
