@@ -23,6 +23,7 @@ __all__ = [
     "pair",
     "tap_slices",
     "window_args",
+    "window_reads",
 ]
 
 
@@ -193,6 +194,27 @@ def tap_slices(args, kernel_size):
             rows = slice(d_h * u, d_h * u + s_h * (H_out - 1) + 1, s_h)
             cols = slice(d_w * v, d_w * v + s_w * (W_out - 1) + 1, s_w)
             yield u, v, rows, cols
+
+
+def window_reads(args, kernel_size, position):
+    """The padded-input pixels the window at output ``position`` reads, tap by tap.
+
+    Returns a list of ``(u, v, row, col)``: kernel entry (u, v) multiplies padded
+    pixel (row, col).
+
+    Example:
+        >>> args = window_args((5, 5), 3, stride=2, padding=1)
+        >>> window_reads(args, (3, 3), (1, 0))[:2]
+        [(0, 0, 2, 0), (0, 1, 2, 1)]
+    """
+    (s_h, s_w), (d_h, d_w) = args.stride, args.dilation
+    i, j = position
+    kH, kW = kernel_size
+    return [
+        (u, v, s_h * i + d_h * u, s_w * j + d_w * v)
+        for u in range(kH)
+        for v in range(kW)
+    ]
 
 
 def crop(grad_padded, args):
