@@ -36,7 +36,9 @@ COLORS = {
     "done": "#d9ead3",  # an output computed at an earlier step
     "current": "#e06666",  # the output of the current step
 }
-CELL_INCHES = 0.42
+# a square's side: large enough to label, small enough for wide pictures to fit a page
+CELL_INCHES = (0.42, 0.7)
+PICTURE_INCHES = 5.5  # small pictures grow towards this width
 
 
 class ConvPicture:
@@ -83,7 +85,8 @@ class ConvPicture:
         width = in_channels * (Wp + 1) + W_out + 1
         height = max(Hp, H_out) + 1.5
         if ax is None:
-            _, ax = plt.subplots(figsize=(width * CELL_INCHES, height * CELL_INCHES))
+            cell = min(max(PICTURE_INCHES / width, CELL_INCHES[0]), CELL_INCHES[1])
+            _, ax = plt.subplots(figsize=(width * cell, height * cell))
         self.fig, self.ax = ax.figure, ax
         self.cells = {}  # (grid, channel, row, col) -> Rectangle
         self.colors = {}  # (grid, channel, row, col) -> its colour at rest
@@ -230,7 +233,7 @@ def show_animation(
     from IPython.display import HTML
 
     anim = animate(input_size, kernel_size, stride, padding, dilation, in_channels)
-    anim.picture.fig.set_dpi(72)
+    anim.picture.fig.set_dpi(96)
     html = anim.to_jshtml(default_mode="loop")
     plt.close(anim.picture.fig)
     return HTML(html)
