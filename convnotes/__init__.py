@@ -4,7 +4,7 @@ The companion package of the convnotes course. Each module holds one idea and
 names the chapter that derives it.
 """
 
-from . import shapes
+from . import grad, shapes
 from .loops import conv2d_loops
 from .shapes import conv_output_size, conv_transpose_output_size
 from .unfold import conv2d_unfold
@@ -17,5 +17,6 @@ __all__ = [
     "conv2d_unfold",
     "conv_output_size",
     "conv_transpose_output_size",
+    "grad",
     "shapes",
 ]
