@@ -18,7 +18,13 @@ import torch.nn.functional as F
 from .geometry import conv2d_args, crop
 from .shapes import output_padding_for
 
-__all__ = ["conv2d_bias", "conv2d_input", "conv2d_weight"]
+__all__ = [
+    "conv2d_bias",
+    "conv2d_input",
+    "conv2d_weight",
+    "weight_grad_by_correlation",
+    "weight_grad_per_tap",
+]
 
 
 def _shape_of(name, size):
@@ -121,7 +127,10 @@ def conv2d_weight(
     ``grad_output[n, o, i, j] * input_padded[n, c, s*i + d*u, s*j + d*v]`` over
     ``n, i, j``. Read as a convolution over ``(i, j)``, the output gradient is the
     kernel, dilated by the stride, and it slides with a step of the dilation:
-    stride and dilation trade places. The batch plays the role of channels.
+    stride and dilation trade places, and the batch plays the role of channels.
+    That convolution has a kernel as large as the output, which convolution
+    libraries handle slowly, so with stride 1 the same sum is organised as one
+    matrix product per kernel tap (:func:`weight_grad_per_tap`).
 
     Args:
         input: ``(N, C_in, H_in, W_in)`` or unbatched ``(C_in, H_in, W_in)``.
@@ -150,9 +159,16 @@ def conv2d_weight(
     _check_grad_output(grad_output, tuple(input.shape), weight_shape, args)
     x = input if input.dim() == 4 else input.unsqueeze(0)
     g = grad_output if input.dim() == 4 else grad_output.unsqueeze(0)
-    N, C_in = x.shape[:2]
+    if args.stride == (1, 1):
+        return weight_grad_per_tap(x, g, weight_shape, args)
+    return weight_grad_by_correlation(x, g, weight_shape, args)
+
+
+def weight_grad_by_correlation(x, g, weight_shape, args):
+    """The weight gradient as one convolution: images as channels, ``g`` as kernels."""
+    N = x.shape[0]
     C_out, C_in_g, kH, kW = weight_shape
-    G, C_out_g = groups, C_out // groups
+    G, C_out_g = args.groups, C_out // args.groups
     H_out, W_out = args.output_size
     padded = F.pad(x, args.pad)
     # images become channels: (C_in_g, G * N, H, W), with group g's images together
@@ -165,6 +181,36 @@ def conv2d_weight(
         images, kernels, None, stride=args.dilation, dilation=args.stride, groups=G
     )  # (C_in_g, C_out, >= kH, >= kW)
     return correlation.transpose(0, 1)[:, :, :kH, :kW]
+
+
+def weight_grad_per_tap(x, g, weight_shape, args):
+    """The same sum, one matrix product per kernel tap (stride 1).
+
+    Give the output gradient the padded input's width (zeros on the right) and
+    flatten both images: then the pixels tap (u, v) reads for all outputs are one
+    contiguous run of the flattened input, starting at ``u*d*W_pad + v*d``, and
+    ``grad_weight[:, :, u, v]`` is ``g_flat @ run.T`` summed over images, a matrix
+    product on views, with no copy of the input per tap.
+    """
+    N = x.shape[0]
+    C_out, C_in_g, kH, kW = weight_shape
+    G, C_out_g = args.groups, C_out // args.groups
+    (d_h, d_w), (H_out, W_out) = args.dilation, args.output_size
+    left, right, top, bottom = args.pad
+    padded = F.pad(
+        x, (left, right, top, bottom + 1)
+    )  # a spare row: the last run overruns
+    W_pad = padded.shape[3]
+    flat = padded.reshape(N, G, C_in_g, -1)
+    length = H_out * W_pad
+    g_flat = F.pad(g, (0, W_pad - W_out)).reshape(N, G, C_out_g, length)
+    taps = []
+    for u in range(kH):
+        for v in range(kW):
+            start = u * d_h * W_pad + v * d_w
+            run = flat[..., start : start + length]  # (N, G, C_in_g, length), a view
+            taps.append(torch.matmul(g_flat, run.transpose(-1, -2)).sum(0))
+    return torch.stack(taps, dim=-1).view(C_out, C_in_g, kH, kW)
 
 
 def conv2d_bias(grad_output):

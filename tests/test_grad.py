@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from test_conv2d import CONFIGS, tensors
 from torch.autograd import gradcheck, gradgradcheck
 
-from convnotes import grad
+from convnotes import geometry, grad
 
 TOL = dict(rtol=1e-10, atol=1e-10)
 
@@ -201,3 +201,19 @@ def test_no_autograd_inside():
     expected = torch.autograd.grad(y, (x, w), g)
     torch.testing.assert_close(grad_input, expected[0], **TOL)
     torch.testing.assert_close(grad_weight, expected[1], **TOL)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("dilation", [1, (2, 1)])
+@pytest.mark.parametrize("padding", [0, (1, 2), "same"])
+def test_the_two_weight_gradient_forms_agree(groups, dilation, padding):
+    """Per kernel tap (used for stride 1) and as one correlation (used otherwise)."""
+    x, w, _ = tensors(3, 2 * groups, 7, 8, 2 * groups, 3, 2, groups=groups, bias=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        y = F.conv2d(x, w, padding=padding, dilation=dilation, groups=groups)
+    g = torch.randn_like(y)
+    args = geometry.conv2d_args(x, w, None, 1, padding, dilation, groups)
+    per_tap = grad.weight_grad_per_tap(x, g, tuple(w.shape), args)
+    correlation = grad.weight_grad_by_correlation(x, g, tuple(w.shape), args)
+    torch.testing.assert_close(per_tap, correlation, **TOL)
