@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from .geometry import apply_conv2d, crop, tap_slices
+from .grad import conv2d_bias
 
 __all__ = [
     "Conv2dLoops",
@@ -95,7 +96,7 @@ class Conv2dLoops(torch.autograd.Function):
         if needs_weight:
             grad_weight = loops_grad_weight(grad_output, input, weight.shape, ctx.args)
         if needs_bias:
-            grad_bias = grad_output.sum((0, 2, 3))
+            grad_bias = conv2d_bias(grad_output)
         return grad_input, grad_weight, grad_bias, None
 
 

@@ -8,7 +8,9 @@ highlights and compare them with the arithmetic.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import re
 
 import matplotlib.pyplot as plt
 import torch
@@ -236,7 +238,11 @@ def show_animation(
     anim.picture.fig.set_dpi(96)
     html = anim.to_jshtml(default_mode="loop")
     plt.close(anim.picture.fig)
-    return HTML(html)
+    # matplotlib names the animation's elements with a random id; one derived from
+    # the content keeps a stored notebook unchanged when it is run again
+    random_id = re.search(r"_anim_img([0-9a-f]+)", html).group(1)
+    stable_id = hashlib.sha1(html.replace(random_id, "").encode()).hexdigest()
+    return HTML(html.replace(random_id, stable_id))
 
 
 def usage_counts(input_size, kernel_size, stride=1, padding=0, dilation=1):

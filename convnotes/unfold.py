@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from .geometry import Conv2dArgs, apply_conv2d, crop, pair, tap_slices, window_args
+from .grad import conv2d_bias
 
 __all__ = ["Chunk", "Conv2dUnfold", "chunks", "conv2d_unfold", "fold", "unfold"]
 
@@ -227,7 +228,7 @@ class Conv2dUnfold(torch.autograd.Function):
                 grad_padded[chunk.batch, :, chunk.padded_rows] += folded
             grad_input = crop(grad_padded, args)
         if needs_bias:
-            grad_bias = grad_output.sum((0, 2, 3))
+            grad_bias = conv2d_bias(grad_output)
         return grad_input, grad_weight, grad_bias, None
 
 

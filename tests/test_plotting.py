@@ -96,6 +96,8 @@ def test_show_animation_is_self_contained_html():
     html = show_animation(5, 3, stride=2, padding=1).data
     assert "<script" in html and "data:image/png;base64" in html
     assert len(html) < 2_000_000
+    assert show_animation(5, 3, stride=2, padding=1).data == html  # the same every run
+    assert show_animation(5, 3, stride=2).data != html
 
 
 def test_plot_step_returns_a_figure():
