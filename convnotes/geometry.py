@@ -56,9 +56,8 @@ def _one_to_two(value):
 
 def pair(value):
     """An int or a 1- or 2-element tuple as a pair, like ``F.conv2d`` reads it."""
-    if isinstance(value, (tuple, list)):
-        return (value[0], value[0]) if len(value) == 1 else tuple(value)
-    return (value, value)
+    value = _one_to_two(value)
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
 def _check_tensors(input, weight, bias):
