@@ -19,10 +19,19 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
+from .chain import problem3
 from .loops import conv2d_loops
 from .unfold import conv2d_unfold
 
-__all__ = ["LAYERS", "Layer", "compare", "forward_backward", "main", "time_call"]
+__all__ = [
+    "LAYERS",
+    "Layer",
+    "compare",
+    "compare_problem3",
+    "forward_backward",
+    "main",
+    "time_call",
+]
 
 IMPLEMENTATIONS = {"unfold": conv2d_unfold, "loops": conv2d_loops}
 
@@ -109,6 +118,50 @@ def compare(layer, implementations=None, repeats=7):
     }
 
 
+def compare_problem3(repeats=7, size=128):
+    """The forum question's third problem: gradients by hand against autograd.
+
+    ``x`` is 8×32×size×size, ``w1`` 32×32×3×3, ``w2`` 1×32×3×3 and the
+    measurement kernel 512×1×32×32 at stride 32 (float32). Both sides compute the
+    loss and the gradients of ``x``, ``w1`` and ``w2``: autograd by recording the
+    forward pass and running backward, :func:`convnotes.chain.problem3` by hand.
+    Returns ``{"autograd": (seconds, 1.0), "by hand": (seconds, ratio)}``.
+    """
+    generator = torch.Generator().manual_seed(0)
+
+    def make(*shape):
+        return torch.randn(*shape, generator=generator)
+
+    x, w1, w2 = make(8, 32, size, size), make(32, 32, 3, 3), make(1, 32, 3, 3)
+    k, y = make(512, 1, 32, 32), make(8, 512, size // 32, size // 32)
+    params = [t.requires_grad_() for t in (x, w1, w2)]
+
+    def autograd():
+        z = F.conv2d(F.relu(F.conv2d(x, w1, padding=1)), w2, padding=1)
+        loss = 0.5 * (F.conv2d(z, k, stride=32) - y).pow(2).sum()
+        return torch.autograd.grad(loss, params)
+
+    def by_hand():
+        with torch.no_grad():
+            return problem3(x, w1, w2, k, y)[1:]
+
+    steps = {"autograd": autograd, "by hand": by_hand}
+    for step in steps.values():
+        step()
+    seconds = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            seconds[name].append(time_call(step))
+    base = seconds["autograd"]
+    return {
+        name: (
+            statistics.median(times),
+            statistics.median(t / b for t, b in zip(times, base, strict=True)),
+        )
+        for name, times in seconds.items()
+    }
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9, help="paired runs per layer")
@@ -140,6 +193,17 @@ def main(argv=None):
                     missed.append(f"{name} on {layer}: {ratio:.2f}x > {target:g}x")
             row += f"{seconds * 1e3:>9.1f} ms {ratio:5.2f}x{mark:<6}"
         print(row)
+    forum = compare_problem3(repeats=args.repeats)
+    auto_seconds, (hand_seconds, ratio) = forum["autograd"][0], forum["by hand"]
+    print(
+        "\nforum problem 3 (conv, ReLU, conv, stride-32 measurement; x 8x32x128x128):"
+    )
+    print(
+        f"autograd {auto_seconds * 1e3:.1f} ms, by hand (convnotes.chain) "
+        f"{hand_seconds * 1e3:.1f} ms, ratio {ratio:.2f}x (target <= 1)"
+    )
+    if ratio > 1.0:
+        missed.append(f"problem 3 by hand: {ratio:.2f}x > 1x")
     for line in missed:
         print("target missed:", line)
     if not missed:

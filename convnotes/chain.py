@@ -1,0 +1,65 @@
+"""Gradients chained by hand through several layers: a forum question's three problems.
+
+Each function returns the loss ``0.5 * ||k * z - y||^2`` (``*`` a convolution
+with the measurement kernel ``k`` at ``stride``) and its gradients, computed
+with :mod:`convnotes.grad` and ReLU's mask instead of autograd. They are built
+from differentiable operations, so they can sit inside a network that is
+trained (or be differentiated again).
+"""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+
+from . import grad
+
+__all__ = ["problem1", "problem2", "problem3"]
+
+
+def _residual(z, k, y, stride):
+    r = F.conv2d(z, k, stride=stride) - y  # the measurement error
+    return 0.5 * r.pow(2).sum(), r
+
+
+def problem1(x, k, y, stride=32):
+    """``L = 0.5 ||k * x - y||^2``: returns ``(L, dL/dx)``.
+
+    Example:
+        >>> import torch
+        >>> x, k = torch.ones(1, 1, 4, 4), torch.ones(1, 1, 2, 2)
+        >>> loss, grad_x = problem1(x, k, torch.zeros(1, 1, 2, 2), stride=2)
+        >>> loss.item(), grad_x[0, 0, 0].tolist()
+        (32.0, [4.0, 4.0, 4.0, 4.0])
+    """
+    loss, r = _residual(x, k, y, stride)
+    return loss, grad.conv2d_input(x.shape, k, r, stride=stride)
+
+
+def problem2(x, w1, k, y, stride=32):
+    """``L = 0.5 ||k * (w1 * x) - y||^2``, 3×3 ``w1``: ``(L, dL/dx, dL/dw1)``."""
+    z = F.conv2d(x, w1, padding=1)
+    loss, r = _residual(z, k, y, stride)
+    grad_z = grad.conv2d_input(z.shape, k, r, stride=stride)
+    grad_x = grad.conv2d_input(x.shape, w1, grad_z, padding=1)
+    grad_w1 = grad.conv2d_weight(x, w1.shape, grad_z, padding=1)
+    return loss, grad_x, grad_w1
+
+
+def problem3(x, w1, w2, k, y, stride=32):
+    """``L = 0.5 ||k * (w2 * relu(w1 * x)) - y||^2``: ``(L, dL/dx, dL/dw1, dL/dw2)``.
+
+    The chain rule, one layer at a time from the loss back to the input.
+    """
+    z1 = F.conv2d(x, w1, padding=1)
+    a1 = F.relu(z1)
+    z2 = F.conv2d(a1, w2, padding=1)
+    loss, r = _residual(z2, k, y, stride)
+    grad_z2 = grad.conv2d_input(z2.shape, k, r, stride=stride)
+    grad_w2 = grad.conv2d_weight(a1, w2.shape, grad_z2, padding=1)
+    grad_a1 = grad.conv2d_input(a1.shape, w2, grad_z2, padding=1)
+    grad_z1 = grad_a1 * (
+        z1 > 0
+    )  # ReLU passes the gradient where its input was positive
+    grad_w1 = grad.conv2d_weight(x, w1.shape, grad_z1, padding=1)
+    grad_x = grad.conv2d_input(x.shape, w1, grad_z1, padding=1)
+    return loss, grad_x, grad_w1, grad_w2

@@ -1,0 +1,81 @@
+"""convnotes.chain: the three problems at their own sizes, against autograd."""
+
+import pytest
+import torch
+from torch.autograd import gradcheck, gradgradcheck
+
+from convnotes import chain
+
+
+def forum_tensors(C_x, w1_out, dtype=torch.float64, size=128, seed=0):
+    """The question's sizes: 8 images of 128x128, a 512x1x32x32 kernel at stride 32."""
+    g = torch.Generator().manual_seed(seed)
+
+    def make(*shape):
+        return torch.randn(*shape, generator=g, dtype=dtype)
+
+    x = make(8, C_x, size, size).requires_grad_()
+    y = make(8, 512, size // 32, size // 32)
+    k = make(512, 1, 32, 32)
+    w1 = make(w1_out, C_x, 3, 3).requires_grad_()
+    w2 = make(1, 32, 3, 3).requires_grad_()
+    return x, y, k, w1, w2
+
+
+def relative_errors(manual, reference):
+    return [
+        ((m - r).norm() / r.norm()).item()
+        for m, r in zip(manual, reference, strict=True)
+    ]
+
+
+def test_problem1():
+    x, y, k, _, _ = forum_tensors(1, 1)
+    loss, grad_x = chain.problem1(x, k, y)
+    (expected,) = torch.autograd.grad(loss, x)
+    assert max(relative_errors([grad_x], [expected])) < 1e-12
+
+
+def test_problem2():
+    x, y, k, w1, _ = forum_tensors(32, 1)
+    loss, *manual = chain.problem2(x, w1, k, y)
+    expected = torch.autograd.grad(loss, (x, w1))
+    assert max(relative_errors(manual, expected)) < 1e-12
+
+
+def test_problem3():
+    x, y, k, w1, w2 = forum_tensors(32, 32)
+    loss, *manual = chain.problem3(x, w1, w2, k, y)
+    expected = torch.autograd.grad(loss, (x, w1, w2))
+    assert max(relative_errors(manual, expected)) < 1e-12
+
+
+def test_problem3_in_float32_as_the_question_ran_it():
+    x, y, k, w1, w2 = forum_tensors(32, 32, dtype=torch.float32)
+    loss, *manual = chain.problem3(x, w1, w2, k, y)
+    expected = torch.autograd.grad(loss, (x, w1, w2))
+    assert max(relative_errors(manual, expected)) < 1e-5
+
+
+@pytest.mark.parametrize("problem", ["problem2", "problem3"])
+def test_manual_gradients_are_differentiable(problem):
+    """The manual gradients as functions of the weights: gradcheck, gradgradcheck."""
+    torch.manual_seed(0)
+
+    def make(*shape, grad=False):
+        return torch.randn(*shape, dtype=torch.float64, requires_grad=grad)
+
+    x, k, y = make(2, 3, 8, 8), make(5, 1, 4, 4), make(2, 5, 2, 2)
+    if problem == "problem2":
+        inputs = (make(1, 3, 3, 3, grad=True),)
+
+        def manual(w1):
+            return chain.problem2(x, w1, k, y, stride=4)[1:]
+    else:
+        inputs = (make(4, 3, 3, 3, grad=True), make(1, 4, 3, 3, grad=True))
+
+        def manual(w1, w2):
+            return chain.problem3(x, w1, w2, k, y, stride=4)[1:]
+
+    assert gradcheck(manual, inputs)
+    assert gradgradcheck(manual, inputs)
