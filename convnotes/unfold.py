@@ -37,13 +37,16 @@ def unfold_padded(padded, kernel_size, args):
     return windows.permute(0, 1, 4, 5, 2, 3).reshape(N, C * kH * kW, L)
 
 
-def fold_padded(cols, padded_size, kernel_size, args):
-    """Add every column entry back onto the padded pixel it was copied from."""
+def fold_padded(cols, padded_size, kernel_size, args, out=None):
+    """Add every column entry back onto the padded pixel it was copied from.
+
+    Into a new zero image of ``padded_size``, or added onto ``out`` if given.
+    """
     N = cols.shape[0]
     kH, kW = kernel_size
     C = cols.shape[1] // (kH * kW)
     taps = cols.view(N, C, kH, kW, *args.output_size)
-    padded = cols.new_zeros(N, C, *padded_size)
+    padded = cols.new_zeros(N, C, *padded_size) if out is None else out
     for u, v, rows, cols_ in tap_slices(args, kernel_size):
         padded[:, :, rows, cols_] += taps[:, :, u, v]
     return padded
@@ -196,19 +199,19 @@ class Conv2dUnfold(torch.autograd.Function):
         blocks = chunks(input, weight, args)
         grad_input = grad_weight = grad_bias = None
 
-        def grad_y(chunk):  # (n, G, C_out_g, l)
+        grad_ys = []  # each block's output gradient as matrices: (n, G, C_out_g, l)
+        for chunk in blocks:
             g = grad_output[chunk.batch, :, chunk.rows]
-            return g.reshape(g.shape[0], G, C_out_g, g.shape[2] * g.shape[3])
-
+            grad_ys.append(g.reshape(g.shape[0], G, C_out_g, g.shape[2] * g.shape[3]))
         # one loop per gradient, so only one block's columns exist at a time
         if needs_weight:
             padded = F.pad(input, args.pad)
             grad_weight = 0
-            for chunk in blocks:
+            for i, chunk in enumerate(blocks):
                 block = padded[chunk.batch, :, chunk.padded_rows]
                 cols = unfold_padded(block, weight.shape[2:], chunk.args)
                 cols = cols.view(cols.shape[0], G, K_g, cols.shape[-1])
-                part = _batched_matmul(grad_y(chunk), cols.transpose(-1, -2))
+                part = _batched_matmul(grad_ys[i], cols.transpose(-1, -2))
                 grad_weight = grad_weight + part.sum(0)  # (G, C_out_g, K_g)
             grad_weight = grad_weight.view(weight.shape)
         if needs_input:
@@ -216,16 +219,15 @@ class Conv2dUnfold(torch.autograd.Function):
             H_pad, W_pad = input.shape[2] + top + bottom, input.shape[3] + left + right
             grad_padded = input.new_zeros(input.shape[0], input.shape[1], H_pad, W_pad)
             weight_t = weight_matrix.transpose(-1, -2)  # (G, K_g, C_out_g)
-            for chunk in blocks:
-                grad_cols = _batched_matmul(weight_t, grad_y(chunk))  # (n, G, K_g, l)
+            for i, chunk in enumerate(blocks):
+                grad_cols = _batched_matmul(weight_t, grad_ys[i])  # (n, G, K_g, l)
                 grad_cols = grad_cols.view(
                     grad_cols.shape[0], G * K_g, grad_cols.shape[-1]
                 )
-                rows = chunk.padded_rows.stop - chunk.padded_rows.start
-                folded = fold_padded(
-                    grad_cols, (rows, W_pad), weight.shape[2:], chunk.args
+                band = grad_padded[chunk.batch, :, chunk.padded_rows]  # a view
+                fold_padded(
+                    grad_cols, band.shape[2:], weight.shape[2:], chunk.args, band
                 )
-                grad_padded[chunk.batch, :, chunk.padded_rows] += folded
             grad_input = crop(grad_padded, args)
         if needs_bias:
             grad_bias = conv2d_bias(grad_output)
