@@ -30,6 +30,7 @@ __all__ = [
     "compare_problem3",
     "forward_backward",
     "main",
+    "paired_medians",
     "time_call",
 ]
 
@@ -90,6 +91,28 @@ def time_call(function):
     return time.perf_counter() - start
 
 
+def paired_medians(steps, repeats):
+    """Time every step once per repeat, in turn; the first step is the baseline.
+
+    Returns ``{name: (median seconds, median ratio to the baseline)}``, the ratio
+    taken within each repeat, so that a drift of the machine's speed cancels.
+    """
+    for step in steps.values():  # warm up: first calls allocate and load kernels
+        step()
+    seconds = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            seconds[name].append(time_call(step))
+    base = next(iter(seconds.values()))
+    return {
+        name: (
+            statistics.median(times),
+            statistics.median(t / b for t, b in zip(times, base, strict=True)),
+        )
+        for name, times in seconds.items()
+    }
+
+
 def compare(layer, implementations=None, repeats=7):
     """Median seconds of ``F.conv2d`` and of each implementation, and median ratios.
 
@@ -102,20 +125,7 @@ def compare(layer, implementations=None, repeats=7):
         name: (lambda c=conv: forward_backward(c, layer, *tensors))
         for name, conv in convs.items()
     }
-    for step in steps.values():  # warm up: first calls allocate and load kernels
-        step()
-    seconds = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            seconds[name].append(time_call(step))
-    base = seconds["F.conv2d"]
-    return {
-        name: (
-            statistics.median(times),
-            statistics.median(t / b for t, b in zip(times, base, strict=True)),
-        )
-        for name, times in seconds.items()
-    }
+    return paired_medians(steps, repeats)
 
 
 def compare_problem3(repeats=7, size=128):
@@ -145,21 +155,7 @@ def compare_problem3(repeats=7, size=128):
         with torch.no_grad():
             return problem3(x, w1, w2, k, y)[1:]
 
-    steps = {"autograd": autograd, "by hand": by_hand}
-    for step in steps.values():
-        step()
-    seconds = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            seconds[name].append(time_call(step))
-    base = seconds["autograd"]
-    return {
-        name: (
-            statistics.median(times),
-            statistics.median(t / b for t, b in zip(times, base, strict=True)),
-        )
-        for name, times in seconds.items()
-    }
+    return paired_medians({"autograd": autograd, "by hand": by_hand}, repeats)
 
 
 def main(argv=None):
