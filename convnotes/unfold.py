@@ -21,7 +21,15 @@ import torch.nn.functional as F
 from .geometry import Conv2dArgs, apply_conv2d, crop, pair, tap_slices, window_args
 from .grad import conv2d_bias
 
-__all__ = ["Chunk", "Conv2dUnfold", "chunks", "conv2d_unfold", "fold", "unfold"]
+__all__ = [
+    "Chunk",
+    "Conv2dUnfold",
+    "block_columns",
+    "chunks",
+    "conv2d_unfold",
+    "fold",
+    "unfold",
+]
 
 
 def unfold_padded(padded, kernel_size, args):
@@ -139,18 +147,27 @@ def chunks(input, weight, args):
     if rows < H_out:  # split each image into equal blocks of rows
         rows = -(-H_out // -(-H_out // rows))  # ceil(H_out / ceil(H_out / rows))
     images = max(1, rows // H_out)
-    row_starts = range(0, H_out, min(rows, H_out))
+    blocks = []
     # an empty batch still makes one (empty) chunk, so the output has its shape
-    return [
-        Chunk(
-            batch=slice(n, min(n + images, N)),
-            rows=slice(r, min(r + rows, H_out)),
-            padded_rows=slice(r * s_h, (min(r + rows, H_out) - 1) * s_h + span_h),
-            args=args._replace(output_size=(min(r + rows, H_out) - r, W_out)),
-        )
-        for n in range(0, max(N, 1), images)
-        for r in row_starts
-    ]
+    for n in range(0, max(N, 1), images):
+        for start in range(0, H_out, min(rows, H_out)):
+            stop = min(start + rows, H_out)
+            blocks.append(
+                Chunk(
+                    batch=slice(n, min(n + images, N)),
+                    rows=slice(start, stop),
+                    padded_rows=slice(start * s_h, (stop - 1) * s_h + span_h),
+                    args=args._replace(output_size=(stop - start, W_out)),
+                )
+            )
+    return blocks
+
+
+def block_columns(padded, chunk, kernel_size, groups):
+    """The columns of one block, per group: ``(n, groups, C_in_g * kH * kW, l)``."""
+    block = padded[chunk.batch, :, chunk.padded_rows]
+    cols = unfold_padded(block, kernel_size, chunk.args)  # (n, C_in * kH * kW, l)
+    return cols.view(cols.shape[0], groups, cols.shape[1] // groups, cols.shape[-1])
 
 
 class Conv2dUnfold(torch.autograd.Function):
@@ -178,13 +195,9 @@ class Conv2dUnfold(torch.autograd.Function):
         padded = F.pad(input, args.pad)
         output = input.new_empty(N, G * C_out_g, *args.output_size)
         for chunk in chunks(input, weight, args):
-            block = padded[chunk.batch, :, chunk.padded_rows]
-            cols = unfold_padded(block, weight.shape[2:], chunk.args)  # (n, G*K_g, l)
-            cols = cols.view(cols.shape[0], G, K_g, cols.shape[-1])
-            y = _batched_matmul(weight_matrix, cols)  # (n, G, C_out_g, l)
-            output[chunk.batch, :, chunk.rows] = y.view_as(
-                output[chunk.batch, :, chunk.rows]
-            )
+            cols = block_columns(padded, chunk, weight.shape[2:], G)
+            target = output[chunk.batch, :, chunk.rows]  # a view
+            target.copy_(_batched_matmul(weight_matrix, cols).view_as(target))
         if bias is not None:
             output += bias.view(1, -1, 1, 1)
         return output
@@ -207,11 +220,9 @@ class Conv2dUnfold(torch.autograd.Function):
         if needs_weight:
             padded = F.pad(input, args.pad)
             grad_weight = 0
-            for i, chunk in enumerate(blocks):
-                block = padded[chunk.batch, :, chunk.padded_rows]
-                cols = unfold_padded(block, weight.shape[2:], chunk.args)
-                cols = cols.view(cols.shape[0], G, K_g, cols.shape[-1])
-                part = _batched_matmul(grad_ys[i], cols.transpose(-1, -2))
+            for chunk, grad_y in zip(blocks, grad_ys, strict=True):
+                cols = block_columns(padded, chunk, weight.shape[2:], G)
+                part = _batched_matmul(grad_y, cols.transpose(-1, -2))
                 grad_weight = grad_weight + part.sum(0)  # (G, C_out_g, K_g)
             grad_weight = grad_weight.view(weight.shape)
         if needs_input:
@@ -219,8 +230,8 @@ class Conv2dUnfold(torch.autograd.Function):
             H_pad, W_pad = input.shape[2] + top + bottom, input.shape[3] + left + right
             grad_padded = input.new_zeros(input.shape[0], input.shape[1], H_pad, W_pad)
             weight_t = weight_matrix.transpose(-1, -2)  # (G, K_g, C_out_g)
-            for i, chunk in enumerate(blocks):
-                grad_cols = _batched_matmul(weight_t, grad_ys[i])  # (n, G, K_g, l)
+            for chunk, grad_y in zip(blocks, grad_ys, strict=True):
+                grad_cols = _batched_matmul(weight_t, grad_y)  # (n, G, K_g, l)
                 grad_cols = grad_cols.view(
                     grad_cols.shape[0], G * K_g, grad_cols.shape[-1]
                 )
