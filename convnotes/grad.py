@@ -22,6 +22,8 @@ __all__ = [
     "conv2d_bias",
     "conv2d_input",
     "conv2d_weight",
+    "input_grad_full_correlation",
+    "input_grad_transposed",
     "weight_grad_by_correlation",
     "weight_grad_per_tap",
 ]
@@ -75,7 +77,9 @@ def conv2d_input(
     """The gradient of a convolution with respect to its input.
 
     Derived in chapter 7: every output pixel sends ``weight`` times its gradient
-    back to the window it read, which is a transposed convolution.
+    back to the window it read, which is a transposed convolution
+    (:func:`input_grad_transposed`). With stride 1 that is a full-padded
+    correlation with the flipped kernel (:func:`input_grad_full_correlation`).
 
     Args:
         input_size: the input's shape, ``(N, C_in, H_in, W_in)`` or unbatched.
@@ -99,23 +103,57 @@ def conv2d_input(
     )
     _check_grad_output(grad_output, shape, weight.shape, args)
     g = grad_output if len(shape) == 4 else grad_output.unsqueeze(0)
+    if args.stride == (1, 1):
+        grad_input = input_grad_full_correlation(g, weight, args)
+    else:
+        grad_input = input_grad_transposed(g, weight, shape[-2:], args)
+    return grad_input if len(shape) == 4 else grad_input.squeeze(0)
+
+
+def input_grad_transposed(g, weight, input_hw, args):
+    """``F.conv_transpose2d`` with the ``output_padding`` that restores ``input_hw``."""
     (top, bottom), (left, right) = args.padding
-    H, W = shape[-2:]
     kernel = tuple(weight.shape[2:])
     if top == bottom and left == right:  # the transposed convolution pads alike
         pad = (top, left)
-        extra = output_padding_for((H, W), kernel, args.stride, pad, args.dilation)
-        grad_input = F.conv_transpose2d(
-            g, weight, None, args.stride, pad, extra, groups, args.dilation
+        extra = output_padding_for(input_hw, kernel, args.stride, pad, args.dilation)
+        return F.conv_transpose2d(
+            g, weight, None, args.stride, pad, extra, args.groups, args.dilation
         )
-    else:  # uneven "same" padding: no padding, then drop the padded border
-        padded = (H + top + bottom, W + left + right)
-        extra = output_padding_for(padded, kernel, args.stride, 0, args.dilation)
-        full = F.conv_transpose2d(
-            g, weight, None, args.stride, 0, extra, groups, args.dilation
-        )
-        grad_input = crop(full, args)
-    return grad_input if len(shape) == 4 else grad_input.squeeze(0)
+    # uneven "same" padding: no padding, then drop the padded border
+    padded = (input_hw[0] + top + bottom, input_hw[1] + left + right)
+    extra = output_padding_for(padded, kernel, args.stride, 0, args.dilation)
+    full = F.conv_transpose2d(
+        g, weight, None, args.stride, 0, extra, args.groups, args.dilation
+    )
+    return crop(full, args)
+
+
+def input_grad_full_correlation(g, weight, args):
+    """The stride-1 input gradient: ``g`` correlated with the flipped kernel.
+
+    ``g`` gets full padding, ``d * (k - 1)`` zeros per side, less the forward
+    padding ``p`` of that side (a negative amount crops), and the weight's
+    channel dimensions swap within each group. It equals the transposed
+    convolution, and runs as an ordinary convolution, which is faster on a CPU.
+    """
+    C_out, C_in_g, kH, kW = weight.shape
+    G = args.groups
+    swapped = weight.view(G, C_out // G, C_in_g, kH, kW).transpose(1, 2)
+    flipped = swapped.reshape(G * C_in_g, C_out // G, kH, kW).flip(-1, -2)
+    (top, bottom), (left, right) = args.padding
+    d_h, d_w = args.dilation
+    pads = (
+        d_w * (kW - 1) - left,
+        d_w * (kW - 1) - right,
+        d_h * (kH - 1) - top,
+        d_h * (kH - 1) - bottom,
+    )
+    if pads[0] == pads[1] >= 0 and pads[2] == pads[3] >= 0:
+        padding = (pads[2], pads[0])
+    else:  # uneven, or more forward padding than the kernel reaches
+        g, padding = F.pad(g, pads), 0
+    return F.conv2d(g, flipped, None, 1, padding, args.dilation, G)
 
 
 def conv2d_weight(
@@ -183,34 +221,106 @@ def weight_grad_by_correlation(x, g, weight_shape, args):
     return correlation.transpose(0, 1)[:, :, :kH, :kW]
 
 
+BAND_BYTES = 4 * 2**20  # a band of rows of the input and the output gradient
+
+
 def weight_grad_per_tap(x, g, weight_shape, args):
     """The same sum, one matrix product per kernel tap (stride 1).
 
-    Give the output gradient the padded input's width (zeros on the right) and
-    flatten both images: then the pixels tap (u, v) reads for all outputs are one
-    contiguous run of the flattened input, starting at ``u*d*W_pad + v*d``, and
-    ``grad_weight[:, :, u, v]`` is ``g_flat @ run.T`` summed over images, a matrix
-    product on views, with no copy of the input per tap.
+    Flatten the input and the output gradient into rows of one common width
+    (the wider of the two, the other given zero columns on the right; for a
+    "same" convolution both already have it). Output pixel ``q`` (flattened)
+    meets, under tap ``(u, v)``, input pixel ``q + a * width + c`` with row shift
+    ``a = u * d - top`` and column shift ``c = v * d - left``: so each tap is a
+    matrix product of ``g_flat`` with a *shifted view* of ``x_flat``, with no
+    padding and no copy. Two things need care:
+
+    - where the input row ``i + a`` is padding, the run is cut short: only the
+      rows of ``g`` whose input row exists take part;
+    - where ``j + c`` falls off the left or right edge, the flat index runs into
+      the neighbouring row instead of the padding. Those few products (``|c|``
+      pixels per row) are computed separately and subtracted
+      (:func:`_wrapped_terms`).
+
+    The products run over bands of output rows small enough to stay in the CPU's
+    cache while all taps read them (``BAND_BYTES``).
     """
-    N = x.shape[0]
+    N, _, H, W = x.shape
     C_out, C_in_g, kH, kW = weight_shape
-    G, C_out_g = args.groups, C_out // args.groups
+    G = args.groups
     (d_h, d_w), (H_out, W_out) = args.dilation, args.output_size
-    left, right, top, bottom = args.pad
-    padded = F.pad(
-        x, (left, right, top, bottom + 1)
-    )  # a spare row: the last run overruns
-    W_pad = padded.shape[3]
-    flat = padded.reshape(N, G, C_in_g, -1)
-    length = H_out * W_pad
-    g_flat = F.pad(g, (0, W_pad - W_out)).reshape(N, G, C_out_g, length)
-    taps = []
-    for u in range(kH):
-        for v in range(kW):
-            start = u * d_h * W_pad + v * d_w
-            run = flat[..., start : start + length]  # (N, G, C_in_g, length), a view
-            taps.append(torch.matmul(g_flat, run.transpose(-1, -2)).sum(0))
-    return torch.stack(taps, dim=-1).view(C_out, C_in_g, kH, kW)
+    (top, _), (left, _) = args.padding
+    width = max(W, W_out)
+    x_wide = F.pad(x, (0, width - W)) if width > W else x
+    g_wide = F.pad(g, (0, width - W_out)) if width > W_out else g
+    x_flat = x_wide.reshape(N * G, C_in_g, -1)
+    g_flat = g_wide.reshape(N * G, C_out // G, -1)
+    shifts = [(u * d_h - top, v * d_w - left) for u in range(kH) for v in range(kW)]
+    runs = [_run(a, c, H, H_out, width) for a, c in shifts]
+    row_bytes = N * (C_out + C_in_g * G) * width * x.element_size()
+    band = max(1, BAND_BYTES // row_bytes) * width
+    taps = x.new_zeros(kH * kW, N * G, C_out // G, C_in_g)
+    for first in range(0, H_out * width, band):
+        for tap, ((a, c), run) in enumerate(zip(shifts, runs, strict=True)):
+            lo, hi = max(first, run.start), min(first + band, run.stop)
+            if lo < hi:
+                shift = a * width + c
+                x_run = x_flat[:, :, lo + shift : hi + shift]  # a view
+                taps[tap].baddbmm_(g_flat[:, :, lo:hi], x_run.transpose(1, 2))
+    for tap, terms in _wrapped_terms(x_wide, g_wide, shifts, runs, G):
+        taps[tap].sub_(terms)
+    taps = taps.view(kH, kW, N, C_out, C_in_g).sum(2)
+    return taps.permute(2, 3, 0, 1).contiguous()
+
+
+def _run(a, c, H, H_out, width):
+    """Flat output positions whose input pixel, shifted by (a, c), lies in the image.
+
+    Output rows ``i`` with ``0 <= i + a < H``; in the first row the ``-c`` pixels
+    before the image start are left out, in the last row the ``c`` after its end.
+    Empty when the tap only ever reads padding.
+    """
+    first_row, end_row = max(0, -a), min(H_out, H - a)
+    if first_row >= end_row or abs(c) >= width:
+        return range(0)
+    return range(first_row * width + max(0, -c), end_row * width - max(0, c))
+
+
+def _wrapped_terms(x_wide, g_wide, shifts, runs, G):
+    """The products each tap's flat run took across a row edge, per (image, group).
+
+    With ``c < 0`` the first ``-c`` output pixels of each row (but the run's
+    first row, already cut) read the end of the input row above; with ``c > 0``
+    the last ``c`` pixels of each row (but the run's last) read the start of the
+    row below. The columns involved are gathered once per column shift ``c``.
+    Yields ``(tap, terms)`` with ``terms`` of shape ``(N * G, C_out / G, C_in / G)``.
+    """
+    width = g_wide.shape[3]
+    columns = {}
+    for tap, ((a, c), run) in enumerate(zip(shifts, runs, strict=True)):
+        if c == 0 or len(run) == 0:
+            continue
+        if c not in columns:
+            g_cols = slice(None, -c) if c < 0 else slice(width - c, None)
+            x_cols = slice(width + c, None) if c < 0 else slice(None, c)
+            columns[c] = (
+                _by_group(g_wide[..., g_cols], G),
+                _by_group(x_wide[..., x_cols], G),
+            )
+        g_cols, x_cols = columns[c]
+        first_row, end_row = run.start // width, -(-run.stop // width)
+        if c < 0:
+            g_part = g_cols[:, :, first_row + 1 : end_row]
+            x_part = x_cols[:, :, first_row + a : end_row + a - 1]
+        else:
+            g_part = g_cols[:, :, first_row : end_row - 1]
+            x_part = x_cols[:, :, first_row + a + 1 : end_row + a]
+        yield tap, torch.matmul(g_part.flatten(2), x_part.flatten(2).transpose(1, 2))
+
+
+def _by_group(t, G):
+    """``(N, C, ...)`` as a contiguous ``(N * G, C / G, ...)``."""
+    return t.reshape(t.shape[0] * G, t.shape[1] // G, *t.shape[2:]).contiguous()
 
 
 def conv2d_bias(grad_output):

@@ -186,11 +186,12 @@ def test_bad_input(call, error, message):
     assert message in str(info.value)
 
 
-def test_no_autograd_inside():
+@pytest.mark.parametrize("stride", [1, 2])
+def test_no_autograd_inside(stride):
     """The closed forms call neither autograd nor PyTorch's convolution backward."""
     x, w, _ = tensors(2, 2, 6, 6, 3, 3, 3, bias=False)
-    g = torch.randn(2, 3, 2, 2, dtype=torch.float64)
-    kwargs = dict(stride=2, padding=1, dilation=2)
+    kwargs = dict(stride=stride, padding=1, dilation=2)
+    g = torch.randn_like(F.conv2d(x, w, **kwargs)).detach()
     with torch.profiler.profile() as prof, torch.no_grad():
         grad_input = grad.conv2d_input(x.shape, w, g, **kwargs)
         grad_weight = grad.conv2d_weight(x, w.shape, g, **kwargs)
@@ -206,8 +207,16 @@ def test_no_autograd_inside():
 @pytest.mark.parametrize("groups", [1, 2])
 @pytest.mark.parametrize("dilation", [1, (2, 1)])
 @pytest.mark.parametrize("padding", [0, (1, 2), "same"])
-def test_the_two_weight_gradient_forms_agree(groups, dilation, padding):
-    """Per kernel tap (used for stride 1) and as one correlation (used otherwise)."""
+@pytest.mark.parametrize("band_bytes", [1, 3000, grad.BAND_BYTES])
+def test_the_two_weight_gradient_forms_agree(
+    groups, dilation, padding, band_bytes, monkeypatch
+):
+    """Per kernel tap (used for stride 1) and as one correlation (used otherwise).
+
+    ``band_bytes`` splits the per-tap sum into bands of one row, of a few rows
+    (not dividing the 7 output rows evenly), or runs it in one band.
+    """
+    monkeypatch.setattr(grad, "BAND_BYTES", band_bytes)
     x, w, _ = tensors(3, 2 * groups, 7, 8, 2 * groups, 3, 2, groups=groups, bias=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -217,3 +226,59 @@ def test_the_two_weight_gradient_forms_agree(groups, dilation, padding):
     per_tap = grad.weight_grad_per_tap(x, g, tuple(w.shape), args)
     correlation = grad.weight_grad_by_correlation(x, g, tuple(w.shape), args)
     torch.testing.assert_close(per_tap, correlation, **TOL)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("dilation", [1, (2, 1)])
+@pytest.mark.parametrize("padding", [0, (1, 2), (3, 0), "same"])
+def test_the_two_input_gradient_forms_agree(groups, dilation, padding):
+    """Full correlation (used for stride 1) and transposed convolution.
+
+    Padding (3, 0) is more than a 3x2 kernel reaches with dilation 1, so the full
+    correlation crops; "same" with an even kernel pads unevenly.
+    """
+    x, w, _ = tensors(2, 2 * groups, 8, 7, 2 * groups, 3, 2, groups=groups, bias=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        y = F.conv2d(x, w, padding=padding, dilation=dilation, groups=groups)
+    g = torch.randn_like(y)
+    args = geometry.conv2d_args(x, w, None, 1, padding, dilation, groups)
+    flipped = grad.input_grad_full_correlation(g, w, args)
+    transposed = grad.input_grad_transposed(g, w, x.shape[2:], args)
+    assert flipped.shape == x.shape
+    torch.testing.assert_close(flipped, transposed, **TOL)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    H=st.integers(1, 7),
+    W=st.integers(1, 7),
+    k=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    padding=st.tuples(st.integers(0, 4), st.integers(0, 4)),
+    dilation=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    groups=st.sampled_from([1, 2]),
+    band_bytes=st.sampled_from([1, 500, grad.BAND_BYTES]),
+)
+def test_property_stride_one_with_wide_padding(
+    H, W, k, padding, dilation, groups, band_bytes
+):
+    """Stride 1, where both gradients take their fast forms: padding up to beyond
+    the kernel's reach, taps that read only padding, bands of any size."""
+    x, w, _ = tensors(2, 2 * groups, H, W, 2 * groups, *k, groups=groups, bias=False)
+    kwargs = dict(padding=padding, dilation=dilation, groups=groups)
+    try:
+        F.conv2d(x, w, **kwargs)
+    except RuntimeError:
+        return  # the kernel does not fit: covered above
+    grad_output, (expected_input, expected_weight) = autograd_grads(
+        x, w, None, **kwargs
+    )
+    saved, grad.BAND_BYTES = grad.BAND_BYTES, band_bytes
+    try:
+        grad_weight = grad.conv2d_weight(x, w.shape, grad_output, **kwargs)
+    finally:
+        grad.BAND_BYTES = saved
+    torch.testing.assert_close(grad_weight, expected_weight, **TOL)
+    torch.testing.assert_close(
+        grad.conv2d_input(x.shape, w, grad_output, **kwargs), expected_input, **TOL
+    )
