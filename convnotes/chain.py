@@ -50,17 +50,19 @@ def problem3(x, w1, w2, k, y, stride=32):
 
     The chain rule, one layer at a time from the loss back to the input.
     """
-    # ReLU may overwrite z1 in place: the convolution's gradients need its input
-    # and weight, not its output, and ReLU's own gradient can be read off a1
+    # ReLU may overwrite z1 in place: the convolution's gradients need
+    # its input and weight, not its output, and ReLU's gradient can be
+    # read off a1
     a1 = F.relu(F.conv2d(x, w1, padding=1), inplace=True)
     z2 = F.conv2d(a1, w2, padding=1)
     loss, r = _residual(z2, k, y, stride)
     grad_z2 = grad.conv2d_input(z2.shape, k, r, stride=stride)
     grad_w2 = grad.conv2d_weight(a1, w2.shape, grad_z2, padding=1)
     grad_a1 = grad.conv2d_input(a1.shape, w2, grad_z2, padding=1)
-    # ReLU passes the gradient where it passed its input and stops it elsewhere:
-    # a mask of ones where a1 > 0, which for a1 >= 0 is a1.sign() (a float mask,
-    # quicker to multiply by than a boolean one); grad_a1 is not needed again
+    # ReLU passes the gradient where it passed its input, and stops it
+    # elsewhere: a mask of ones where a1 > 0, which for a1 >= 0 is
+    # a1.sign() (a float mask, quicker to multiply by than a boolean
+    # one); grad_a1 is not needed again, so it is masked in place
     grad_z1 = grad_a1.mul_(a1.sign())
     grad_w1 = grad.conv2d_weight(x, w1.shape, grad_z1, padding=1)
     grad_x = grad.conv2d_input(x.shape, w1, grad_z1, padding=1)
