@@ -4,7 +4,7 @@ The companion package of the convnotes course. Each module holds one idea and
 names the chapter that derives it.
 """
 
-from . import bench, chain, data, grad, shapes, unrolled
+from . import chain, data, grad, shapes, unrolled
 from .loops import conv2d_loops
 from .shapes import conv_output_size, conv_transpose_output_size
 from .unfold import conv2d_unfold
@@ -13,7 +13,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
-    "bench",
     "chain",
     "conv2d_loops",
     "conv2d_unfold",
