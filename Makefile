@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # CPU wheels to avoid the CUDA build: make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu
 TORCH_INDEX ?=
 
-.PHONY: setup book test lab bench execute lock clean
+.PHONY: setup book student test lab bench execute lock clean
 
 setup: book
 
@@ -21,6 +21,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 book: $(STAMP)
 	$(BIN)/python tools/build_book.py
+
+# The same book without the exercises' solutions, into _build/student/_build/html.
+student: $(STAMP)
+	$(BIN)/python tools/build_book.py --edition student
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

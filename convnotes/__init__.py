@@ -4,7 +4,7 @@ The companion package of the convnotes course. Each module holds one idea and
 names the chapter that derives it.
 """
 
-from . import chain, data, grad, shapes, unrolled
+from . import chain, data, exercises, grad, shapes, unrolled
 from .loops import conv2d_loops
 from .shapes import conv_output_size, conv_transpose_output_size
 from .unfold import conv2d_unfold
@@ -19,6 +19,7 @@ __all__ = [
     "conv_output_size",
     "conv_transpose_output_size",
     "data",
+    "exercises",
     "grad",
     "shapes",
     "unrolled",

@@ -93,3 +93,14 @@ def test_environment_yml_versions_equal_the_pins():
         assert version == pins[pypi], (
             f"environment.yml {name}={version}, constraints {pins[pypi]}"
         )
+
+
+def test_citation_matches_the_project():
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert citation["cff-version"] == "1.2.0"
+    assert str(citation["version"]) == project["version"]
+    assert citation["title"] == config["title"]
+    assert set(citation["license"]) == {"MIT", "CC-BY-4.0"}
+    assert citation["repository-code"] == config["repository"]["url"]

@@ -1,18 +1,29 @@
 """Build the HTML book: every Sphinx warning is an error, and nothing is fetched.
 
-Usage: python tools/build_book.py [--source DIR] [--output DIR]
+Usage: python tools/build_book.py [--edition instructor|student] [--output DIR]
 
-`make book` runs this, and so does the test suite (tests/test_book.py), so the
-book a reader gets is built exactly the way it is tested.
+Two editions come from the same sources. The instructor edition (the default,
+`make book`) is the book as written, solutions in dropdowns. The student
+edition (`make student`) is built from a copy of the sources with every
+solution removed, so no solution text reaches its pages, its downloadable
+notebooks or its `_sources/`; its launch buttons, which would open the
+repository's notebooks with their solutions, are left out.
+
+The test suite builds both the same way (tests/test_book.py,
+tests/test_editions.py), so the books readers get are built as they are tested.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 # -W: warnings are errors; -n: nitpicky, every cross-reference must resolve;
@@ -39,17 +50,73 @@ def build(source=ROOT, output=None, capture=False, env=None):
     )
 
 
+# a solution directive, from its opening fence to the first line of four backticks
+SOLUTION = re.compile(r"^````\{solution\}.*?^````[ \t]*$\n?", re.S | re.M)
+
+
+def strip_solutions(text):
+    """``text`` without its ``{solution}`` blocks."""
+    return SOLUTION.sub("", text)
+
+
+def student_source(destination):
+    """Copy the book's sources to ``destination``, solutions and launch buttons out."""
+    if destination.exists():
+        shutil.rmtree(destination)
+    shutil.copytree(
+        ROOT / "book",
+        destination / "book",
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+    )
+    shutil.copy(ROOT / "_toc.yml", destination / "_toc.yml")
+    for path in (destination / "book").glob("*.ipynb"):
+        notebook = json.loads(path.read_text())
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "markdown":
+                text = strip_solutions("".join(cell["source"]))
+                cell["source"] = text.splitlines(keepends=True)
+        path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+    for path in (destination / "book").glob("*.md"):
+        path.write_text(strip_solutions(path.read_text()))
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config["title"] += " (student edition)"
+    config.pop("launch_buttons", None)
+    config["html"]["use_repository_button"] = False
+    config["html"]["use_issues_button"] = False
+    (destination / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return destination
+
+
+def build_edition(edition, output=None, capture=False, env=None):
+    """Build ``edition`` ("instructor" or "student"); returns (result, html folder)."""
+    if edition == "instructor":
+        source = ROOT
+    elif edition == "student":
+        staging = (output or ROOT / "_build" / "student") / "source"
+        source = student_source(staging)
+        output = output or ROOT / "_build" / "student"
+    else:
+        raise ValueError(f"edition must be 'instructor' or 'student', got {edition!r}")
+    result = build(source, output, capture=capture, env=env)
+    return result, (output or source).resolve() / "_build" / "html"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--source", default=ROOT, type=Path, help="the book's root folder"
+        "--edition",
+        choices=["instructor", "student"],
+        default="instructor",
+        help="with solutions (instructor) or without (student)",
     )
     parser.add_argument("--output", default=None, type=Path, help="where _build/ goes")
     args = parser.parse_args(argv)
-    result = build(args.source, args.output)
+    result, html = build_edition(args.edition, args.output)
     if result.returncode == 0:
-        html = (args.output or args.source).resolve() / "_build" / "html" / "index.html"
-        print(f"\nThe book is built. Open it in a browser: {html}")
+        print(
+            f"\nThe {args.edition} edition is built. "
+            f"Open it in a browser: {html / 'index.html'}"
+        )
     return result.returncode
 
 

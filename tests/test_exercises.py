@@ -1,0 +1,279 @@
+"""convnotes.exercises: every checker passes a right answer and explains wrong ones."""
+
+import re
+
+import nbformat
+import pytest
+import torch
+import torch.nn.functional as F
+
+from conftest import ROOT
+from convnotes import chain, exercises, grad
+from convnotes.exercises import check
+
+# exercises whose answer is a measurement or a validation the learner runs
+# against PyTorch themselves: they have no checker, and say so
+UNCHECKED = {"ex-validate-two-layers", "ex-validate-cost"}
+
+
+def grad_weight(x, g, kH, kW):
+    H_out, W_out = g.shape
+    return torch.stack(
+        [
+            torch.stack(
+                [(g * x[u : u + H_out, v : v + W_out]).sum() for v in range(kW)]
+            )
+            for u in range(kH)
+        ]
+    )
+
+
+def conv2d_positions(x, w):
+    kH, kW = w.shape[2:]
+    H_out, W_out = x.shape[2] - kH + 1, x.shape[3] - kW + 1
+    y = x.new_zeros(x.shape[0], w.shape[0], H_out, W_out)
+    for i in range(H_out):
+        for j in range(W_out):
+            patch = x[:, :, i : i + kH, j : j + kW]
+            y[:, :, i, j] = torch.einsum("ncuv,ocuv->no", patch, w)
+    return y
+
+
+def conv1x1(x, w):
+    N, C_in, H, W = x.shape
+    return (w.view(w.shape[0], C_in) @ x.view(N, C_in, H * W)).view(N, -1, H, W)
+
+
+def grad_input_fold(grad_output, w, input_size):
+    N, C_out = grad_output.shape[:2]
+    cols = w.view(C_out, -1).t() @ grad_output.view(N, C_out, -1)
+    return F.fold(cols, input_size, w.shape[2:])
+
+
+def weight_grad_1x1(x, g):
+    return (g.flatten(2) @ x.flatten(2).transpose(1, 2)).sum(0)
+
+
+def input_gradient(g, w):
+    kH, kW = w.shape[2:]
+    padded = F.pad(g, (kW - 1, kW - 1, kH - 1, kH - 1))
+    return F.conv2d(padded, w.transpose(0, 1).flip(-1, -2))
+
+
+def problem3_leaky(x, w1, w2, k, y, stride, slope=0.1):
+    z1 = F.conv2d(x, w1, padding=1)
+    a1 = F.leaky_relu(z1, slope)
+    z2 = F.conv2d(a1, w2, padding=1)
+    r = F.conv2d(z2, k, stride=stride) - y
+    grad_z2 = grad.conv2d_input(z2.shape, k, r, stride=stride)
+    grad_w2 = grad.conv2d_weight(a1, w2.shape, grad_z2, padding=1)
+    grad_a1 = grad.conv2d_input(a1.shape, w2, grad_z2, padding=1)
+    grad_z1 = grad_a1 * torch.where(z1 > 0, 1.0, slope)
+    grad_w1 = grad.conv2d_weight(x, w1.shape, grad_z1, padding=1)
+    grad_x = grad.conv2d_input(x.shape, w1, grad_z1, padding=1)
+    return 0.5 * r.pow(2).sum(), grad_x, grad_w1, grad_w2
+
+
+def bias_gradient(x, w1, b1, k, y, stride):
+    z = F.conv2d(x, w1, b1, padding=1)
+    r = F.conv2d(z, k, stride=stride) - y
+    return grad.conv2d_bias(grad.conv2d_input(z.shape, k, r, stride=stride))
+
+
+def gaussian_blur(x, sigma, radius):
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype)
+    line = torch.exp(-(t**2) / (2 * sigma**2))
+    line = line / line.sum()
+    size = 2 * radius + 1
+    rows = F.conv2d(x, line.view(1, 1, size, 1), padding=(radius, 0))
+    return F.conv2d(rows, line.view(1, 1, 1, size), padding=(0, radius))
+
+
+def box_blur():
+    blurred = torch.zeros(5, 5)
+    blurred[1:4, 1:4] = 1
+    return blurred
+
+
+def raises(*args):
+    raise RuntimeError("not written yet")
+
+
+# label: (a right answer, [(a typical wrong answer, words its feedback must contain)])
+CASES = {
+    "ex-hand-arange": (
+        [[8, 12], [20, 24]],
+        [
+            ([[8, 12], [20, 23]], "w.grad[1, 1] is 23, expected 24"),
+            (torch.ones(3, 3), "shape (3, 3), expected (2, 2)"),
+            ("8 12 20 24", "tensor or a nested list"),
+        ],
+    ),
+    "ex-hand-centre": (
+        (36, 0, 1),
+        [((9, 1, 2), "centre's gradient is 9, expected 36"), (36, "tuple of 3")],
+    ),
+    "ex-hand-implement": (
+        grad_weight,
+        [
+            (lambda x, g, kH, kW: grad_weight(x, g, kH, kW).t(), "has shape"),
+            (raises, "raised RuntimeError: not written yet"),
+            (42, "pass the function itself"),
+        ],
+    ),
+    "ex-channels-stride-unused": (
+        (2, [(5, c) for c in range(6)] + [(r, 5) for r in range(5)]),
+        [
+            ((2, [(5, c) for c in range(6)]), "pixel (0, 5) gets no gradient"),
+            ((2, [(4, 4), (5, 5)]), "gets no gradient"),
+            ((3, []), "output size is 3, expected 2"),
+        ],
+    ),
+    "ex-channels-weight-grad": (
+        9 * F.avg_pool2d(torch.arange(75.0).view(1, 3, 5, 5)[:, 2:3], 3, 1)[0, 0],
+        [
+            (
+                9
+                * F.avg_pool2d(torch.arange(75.0).view(1, 3, 5, 5)[:, 1:2], 3, 1)[0, 0],
+                "weight.grad[1, 2][0, 0] is",
+            )
+        ],
+    ),
+    "ex-channels-same-even": (
+        (1, 2, 1, 2),
+        [((2, 1, 2, 1), "go after the image"), ((1, 1, 1, 1), "is 1, expected 2")],
+    ),
+    "ex-size-stem": ((112, 56), [((113, 57), "113, expected 112"), (112, "tuple")]),
+    "ex-size-stride32": (
+        (4, (128, 159), 22),
+        [
+            ((4, (128, 160), 22), "largest input size is 160"),
+            ((4, (128, 159), 0), "output_padding is 0, expected 22"),
+        ],
+    ),
+    "ex-size-dilated-same": (
+        (4, (1, 2)),
+        [((2, (1, 2)), "padding is 2, expected 4"), ((4, (2, 1)), "before is 2")],
+    ),
+    "ex-loops-predict": (
+        (torch.full((2, 2), 4.0), [[1, 2, 1], [2, 4, 2], [1, 2, 1]]),
+        [
+            ((torch.ones(2, 2), torch.ones(3, 3)), "grad_weight[0, 0] is 1"),
+            ((torch.full((2, 2), 4.0), torch.ones(3, 3)), "grad_input[0, 1] is 1"),
+        ],
+    ),
+    "ex-loops-dead-pixels": ([2, 5, 6], [([2, 5], "you gave [2, 5]"), (7, "indices")]),
+    "ex-loops-positions": (
+        conv2d_positions,
+        [(lambda x, w: conv2d_positions(x, w) + 1e-3, "the result[0, 0, 0, 0] is")],
+    ),
+    "ex-unfold-shape": (
+        ((16, 75, 1024), 25),
+        [(((16, 3, 1024), 1), "the shape[1] is 3, expected 75")],
+    ),
+    "ex-unfold-1x1": (
+        conv1x1,
+        [(lambda x, w: conv1x1(x, w.transpose(0, 1)), "raised RuntimeError")],
+    ),
+    "ex-unfold-implement": (
+        grad_input_fold,
+        [(lambda g, w, size: grad_input_fold(g, w, size) * 2, "the result")],
+    ),
+    "ex-validate-bias": (
+        0.125,
+        [(1.0, "is 1, expected 0.125"), (torch.ones(3), "one number")],
+    ),
+    "ex-closed-full": ((4, 28), [((4, 32), "is 32, expected 28")]),
+    "ex-closed-1x1": (
+        weight_grad_1x1,
+        [(lambda x, g: weight_grad_1x1(x, g).t(), "has shape")],
+    ),
+    "ex-closed-implement": (
+        input_gradient,
+        [(lambda g, w: input_gradient(g, w.flip(-1, -2)), "Hint: pad g by k - 1")],
+    ),
+    "ex-chain-block": (((1, 2), (8, 6)), [(((1, 2), (6, 8)), "the offset[0] is 6")]),
+    "ex-chain-leaky": (
+        problem3_leaky,
+        [
+            (
+                lambda *args: chain.problem3(*args),  # the plain ReLU's mask
+                "output 0 is",
+            ),
+            (lambda *args: problem3_leaky(*args)[1:], "returned 3 values, expected 4"),
+        ],
+    ),
+    "ex-chain-bias": (
+        bias_gradient,
+        [(lambda *args: -bias_gradient(*args), "the result[0] is")],
+    ),
+    "ex-apps-sobel-step": ((4, 4, 0), [((-4, 4, 0), "column 4 is -4, expected 4")]),
+    "ex-apps-box": (
+        box_blur(),
+        [(torch.eye(5), "the blurred image[0, 0] is 1, expected 0")],
+    ),
+    "ex-apps-separable": (
+        gaussian_blur,
+        [
+            (
+                lambda x, sigma, radius: gaussian_blur(x, sigma, radius) * 1.1,
+                "normalise the 1-D kernel",
+            ),
+            (lambda x, sigma, radius: gaussian_blur(x, sigma, 0), "the result"),
+        ],
+    ),
+}
+
+
+def test_every_checker_is_tested():
+    assert set(CASES) == set(exercises.CHECKERS)
+
+
+@pytest.mark.parametrize("label", sorted(CASES))
+def test_a_right_answer_passes(label):
+    feedback = check(label, CASES[label][0])
+    assert feedback, feedback
+    assert repr(feedback).startswith(f"✓ {label}: ")
+
+
+@pytest.mark.parametrize(
+    ("label", "wrong", "words"),
+    [
+        (label, wrong, words)
+        for label, (_, cases) in CASES.items()
+        for wrong, words in cases
+    ],
+)
+def test_a_typical_wrong_answer_is_explained(label, wrong, words):
+    feedback = check(label, wrong)
+    assert not feedback
+    assert repr(feedback).startswith(f"✗ {label}: ")
+    assert words in feedback.message, feedback.message
+
+
+def test_an_unknown_label_lists_the_known_ones():
+    with pytest.raises(
+        ValueError, match="no exercise with label='ex-nope'.*ex-size-stem"
+    ):
+        check("ex-nope", 1)
+
+
+def book_exercises():
+    """{label: exercise text} for every exercise in the book."""
+    found = {}
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for label, text in re.findall(
+                r"````\{exercise\}\n:label: (\S+)\n(.*?)````", cell.source, re.S
+            ):
+                found[label] = text
+    return found
+
+
+def test_every_exercise_has_a_checker_and_says_how_to_call_it():
+    found = book_exercises()
+    assert set(exercises.CHECKERS) | UNCHECKED == set(found)
+    for label, text in found.items():
+        if label in UNCHECKED:
+            continue
+        assert f'check("{label}"' in text, f"{label} does not show its check call"
