@@ -95,6 +95,11 @@ def box_blur():
     return blurred
 
 
+def output_entry(x, weight, bias, n, o, i, j):
+    kH, kW = weight.shape[2:]
+    return bias[o] + (weight[o] * x[n, :, i : i + kH, j : j + kW]).sum()
+
+
 def raises(*args):
     raise RuntimeError("not written yet")
 
@@ -206,6 +211,18 @@ CASES = {
     "ex-chain-bias": (
         bias_gradient,
         [(lambda *args: -bias_gradient(*args), "the result[0] is")],
+    ),
+    "ex-intro-shapes": (
+        (8, 16, 28, 28),
+        [((8, 3, 28, 28), "the shape[1] is 3, expected 16")],
+    ),
+    "ex-intro-weight": (
+        ((16, 3, 5, 3), 736),
+        [(((16, 3, 5, 3), 720), "Hint: add the bias"), (((3, 16, 5, 3), 736), "OIHW")],
+    ),
+    "ex-intro-entry": (
+        output_entry,
+        [(lambda x, w, b, n, o, i, j: output_entry(x, w, b, n, o, j, i), "the result")],
     ),
     "ex-apps-sobel-step": ((4, 4, 0), [((-4, 4, 0), "column 4 is -4, expected 4")]),
     "ex-apps-box": (
