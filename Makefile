@@ -36,10 +36,12 @@ bench: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/
 
-# Re-run every notebook in place (a fresh kernel each), after editing one.
+# Re-run every notebook in place (a fresh kernel each), after editing one, and
+# record each one's time and the package versions on the status page.
+# One notebook: make execute NOTEBOOKS=book/03_output_size.ipynb
+NOTEBOOKS ?=
 execute: $(STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	  --ExecutePreprocessor.record_timing=False book/*.ipynb
+	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
 
 # Refresh constraints.txt from what is installed (after changing pyproject.toml).
 lock: $(STAMP)

@@ -242,7 +242,35 @@ def show_animation(
     # the content keeps a stored notebook unchanged when it is run again
     random_id = re.search(r"_anim_img([0-9a-f]+)", html).group(1)
     stable_id = hashlib.sha1(html.replace(random_id, "").encode()).hexdigest()
-    return HTML(html.replace(random_id, stable_id))
+    return HTML(offline_controls(html.replace(random_id, stable_id)))
+
+
+# the play controls' Font Awesome icons, as characters every font has
+ICONS = {
+    "fa fa-minus": "−",
+    "fa fa-fast-backward": "⇤",
+    "fa fa-step-backward": "◁",
+    "fa fa-play fa-flip-horizontal": "◀",
+    "fa fa-pause": "❚❚",
+    "fa fa-play": "▶",
+    "fa fa-step-forward": "▷",
+    "fa fa-fast-forward": "⇥",
+    "fa fa-plus": "+",
+}
+
+
+def offline_controls(html):
+    """matplotlib's animation HTML without its Font Awesome stylesheet from a CDN.
+
+    The page then fetches nothing, and the buttons show plain characters
+    (their titles still say what each does).
+    """
+    html = re.sub(
+        r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">', "", html
+    )
+    for icon, text in ICONS.items():
+        html = html.replace(f'<i class="{icon}"></i>', text)
+    return html
 
 
 def usage_counts(input_size, kernel_size, stride=1, padding=0, dilation=1):

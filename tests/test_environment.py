@@ -13,7 +13,7 @@ from conftest import ROOT
 # conda-forge names that differ from the PyPI name of the same package
 CONDA_TO_PYPI = {"pytorch-cpu": "torch", "matplotlib-base": "matplotlib"}
 # packages environment.yml installs with pip, pinned there as in constraints.txt
-PIP_ONLY = {"sphinx-mathjax-offline"}
+PIP_ONLY = {"sphinx-mathjax-offline", "playwright"}
 
 
 def pyproject_requirements():
@@ -104,3 +104,15 @@ def test_citation_matches_the_project():
     assert citation["title"] == config["title"]
     assert set(citation["license"]) == {"MIT", "CC-BY-4.0"}
     assert citation["repository-code"] == config["repository"]["url"]
+
+
+def test_the_workflow_tests_then_publishes_both_editions():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/book.yml").read_text())
+    steps = workflow["jobs"]["test"]["steps"]
+    commands = " ".join(step.get("run", "") for step in steps)
+    assert "make test" in commands
+    assert "make book" in commands and "make student" in commands
+    deploy = workflow["jobs"]["deploy"]
+    assert deploy["needs"] == "test"
+    assert "refs/heads/main" in deploy["if"]
+    assert any("deploy-pages" in step.get("uses", "") for step in deploy["steps"])

@@ -49,6 +49,21 @@ def test_first_code_cell_imports_convnotes(path):
     )
 
 
+COLAB_GUARD = """try:
+    import convnotes as cn
+except ImportError:  # e.g. on Colab: install the course's package first
+    %pip install --quiet git+{url}
+    import convnotes as cn"""
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_code_cell_installs_convnotes_only_where_it_is_missing(path):
+    """On Colab it is installed first; here the import succeeds, silently."""
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    first = code_cells(path)[0]
+    assert COLAB_GUARD.format(url=url) in first.source, first.source
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_stored_errors(path):
     for cell in code_cells(path):

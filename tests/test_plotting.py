@@ -98,6 +98,9 @@ def test_show_animation_is_self_contained_html():
     assert len(html) < 2_000_000
     assert show_animation(5, 3, stride=2, padding=1).data == html  # the same every run
     assert show_animation(5, 3, stride=2).data != html
+    # it fetches nothing: no Font Awesome from a CDN, plain characters on the buttons
+    assert "https://" not in html and "fa fa-" not in html
+    assert '<button title="Play" aria-label="Play"' in html and "▶</button>" in html
 
 
 def test_plot_step_returns_a_figure():

@@ -80,6 +80,10 @@ def student_source(destination):
         path.write_text(strip_solutions(path.read_text()))
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     config["title"] += " (student edition)"
+    # the book's own Sphinx extensions stay where they are
+    extensions = config["sphinx"].get("local_extensions", {})
+    for name, folder in extensions.items():
+        extensions[name] = str((ROOT / folder).resolve())
     config.pop("launch_buttons", None)
     config["html"]["use_repository_button"] = False
     config["html"]["use_issues_button"] = False
