@@ -11,6 +11,7 @@ the comparison fair when the machine's speed drifts.
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import time
@@ -19,7 +20,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 
-from .chain import problem3
+from .chain import problem3_backward, problem3_forward
 from .loops import conv2d_loops
 from .unfold import conv2d_unfold
 
@@ -94,15 +95,22 @@ def time_call(function):
 def paired_medians(steps, repeats):
     """Time every step once per repeat, in turn; the first step is the baseline.
 
-    Returns ``{name: (median seconds, median ratio to the baseline)}``, the ratio
-    taken within each repeat, so that a drift of the machine's speed cancels.
+    A step is a function, timed whole, or a pair ``(prepare, run)``, of which
+    only ``run(prepare())`` is timed. Returns ``{name: (median seconds, median
+    ratio to the baseline)}``, the ratio taken within each repeat, so that a
+    drift of the machine's speed cancels.
     """
-    for step in steps.values():  # warm up: first calls allocate and load kernels
-        step()
+    steps = {
+        name: step if isinstance(step, tuple) else (lambda: None, lambda _, s=step: s())
+        for name, step in steps.items()
+    }
+    for prepare, run in steps.values():  # warm up: first calls allocate, load kernels
+        run(prepare())
     seconds = {name: [] for name in steps}
     for _ in range(repeats):
-        for name, step in steps.items():
-            seconds[name].append(time_call(step))
+        for name, (prepare, run) in steps.items():
+            prepared = prepare()
+            seconds[name].append(time_call(functools.partial(run, prepared)))
     base = next(iter(seconds.values()))
     return {
         name: (
@@ -128,15 +136,20 @@ def compare(layer, implementations=None, repeats=7):
     return paired_medians(steps, repeats)
 
 
-def compare_problem3(repeats=7, size=128):
+def compare_problem3(repeats=7, size=128, part="backward"):
     """The forum question's third problem: gradients by hand against autograd.
 
     ``x`` is 8×32×size×size, ``w1`` 32×32×3×3, ``w2`` 1×32×3×3 and the
-    measurement kernel 512×1×32×32 at stride 32 (float32). Both sides compute the
-    loss and the gradients of ``x``, ``w1`` and ``w2``: autograd by recording the
-    forward pass and running backward, :func:`convnotes.chain.problem3` by hand.
+    measurement kernel 512×1×32×32 at stride 32 (float32). With
+    ``part="backward"`` only the gradients of ``x``, ``w1`` and ``w2`` are timed:
+    autograd's backward through a recorded forward pass, against
+    :func:`convnotes.chain.problem3_backward` from the forward pass's results
+    (each side's forward pass runs, untimed, before it). With ``part="step"``
+    forward and backward are timed together.
     Returns ``{"autograd": (seconds, 1.0), "by hand": (seconds, ratio)}``.
     """
+    if part not in ("backward", "step"):
+        raise ValueError(f"part must be 'backward' or 'step', got part={part!r}")
     generator = torch.Generator().manual_seed(0)
 
     def make(*shape):
@@ -146,16 +159,33 @@ def compare_problem3(repeats=7, size=128):
     k, y = make(512, 1, 32, 32), make(8, 512, size // 32, size // 32)
     params = [t.requires_grad_() for t in (x, w1, w2)]
 
-    def autograd():
+    def autograd_forward():
         z = F.conv2d(F.relu(F.conv2d(x, w1, padding=1)), w2, padding=1)
-        loss = 0.5 * (F.conv2d(z, k, stride=32) - y).pow(2).sum()
+        return 0.5 * (F.conv2d(z, k, stride=32) - y).pow(2).sum()
+
+    def autograd_backward(loss):
         return torch.autograd.grad(loss, params)
 
-    def by_hand():
+    def hand_forward():
         with torch.no_grad():
-            return problem3(x, w1, w2, k, y)[1:]
+            return problem3_forward(x, w1, w2, k, y)
 
-    return paired_medians({"autograd": autograd, "by hand": by_hand}, repeats)
+    def hand_backward(forward):
+        _, a1, r = forward
+        with torch.no_grad():
+            return problem3_backward(x, w1, w2, k, a1, r)
+
+    if part == "step":
+        steps = {
+            "autograd": lambda: autograd_backward(autograd_forward()),
+            "by hand": lambda: hand_backward(hand_forward()),
+        }
+    else:
+        steps = {
+            "autograd": (autograd_forward, autograd_backward),
+            "by hand": (hand_forward, hand_backward),
+        }
+    return paired_medians(steps, repeats)
 
 
 def main(argv=None):
@@ -189,17 +219,23 @@ def main(argv=None):
                     missed.append(f"{name} on {layer}: {ratio:.2f}x > {target:g}x")
             row += f"{seconds * 1e3:>9.1f} ms {ratio:5.2f}x{mark:<6}"
         print(row)
-    forum = compare_problem3(repeats=args.repeats)
-    auto_seconds, (hand_seconds, ratio) = forum["autograd"][0], forum["by hand"]
     print(
         "\nforum problem 3 (conv, ReLU, conv, stride-32 measurement; x 8x32x128x128):"
     )
-    print(
-        f"autograd {auto_seconds * 1e3:.1f} ms, by hand (convnotes.chain) "
-        f"{hand_seconds * 1e3:.1f} ms, ratio {ratio:.2f}x (target <= 1)"
-    )
-    if ratio > 1.0:
-        missed.append(f"problem 3 by hand: {ratio:.2f}x > 1x")
+    for part, label in [
+        ("backward", "gradients only"),
+        ("step", "forward + gradients"),
+    ]:
+        forum = compare_problem3(repeats=args.repeats, part=part)
+        auto_seconds, (hand_seconds, ratio) = forum["autograd"][0], forum["by hand"]
+        target = " (target <= 1)" if part == "backward" else ""
+        print(
+            f"{label:20s} autograd {auto_seconds * 1e3:6.1f} ms, "
+            f"by hand (convnotes.chain) {hand_seconds * 1e3:6.1f} ms, "
+            f"ratio {ratio:.2f}x{target}"
+        )
+        if part == "backward" and ratio > 1.0:
+            missed.append(f"problem 3 gradients by hand: {ratio:.2f}x > 1x")
     for line in missed:
         print("target missed:", line)
     if not missed:

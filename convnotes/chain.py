@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from . import grad
 
-__all__ = ["problem1", "problem2", "problem3"]
+__all__ = ["problem1", "problem2", "problem3", "problem3_backward", "problem3_forward"]
 
 
 def _residual(z, k, y, stride):
@@ -45,10 +45,10 @@ def problem2(x, w1, k, y, stride=32):
     return loss, grad_x, grad_w1
 
 
-def problem3(x, w1, w2, k, y, stride=32):
-    """``L = 0.5 ||k * (w2 * relu(w1 * x)) - y||^2``: ``(L, dL/dx, dL/dw1, dL/dw2)``.
+def problem3_forward(x, w1, w2, k, y, stride=32):
+    """The forward pass of problem 3, keeping what the backward pass needs.
 
-    The chain rule, one layer at a time from the loss back to the input.
+    Returns ``(L, a1, r)``: the loss, ReLU's output and the measurement error.
     """
     # ReLU may overwrite z1 in place: the convolution's gradients need
     # its input and weight, not its output, and ReLU's gradient can be
@@ -56,7 +56,16 @@ def problem3(x, w1, w2, k, y, stride=32):
     a1 = F.relu(F.conv2d(x, w1, padding=1), inplace=True)
     z2 = F.conv2d(a1, w2, padding=1)
     loss, r = _residual(z2, k, y, stride)
-    grad_z2 = grad.conv2d_input(z2.shape, k, r, stride=stride)
+    return loss, a1, r
+
+
+def problem3_backward(x, w1, w2, k, a1, r, stride=32):
+    """The gradients ``(dL/dx, dL/dw1, dL/dw2)`` of problem 3, from ``a1`` and ``r``.
+
+    The chain rule, one layer at a time from the loss back to the input.
+    """
+    z2_shape = (a1.shape[0], w2.shape[0], *a1.shape[2:])
+    grad_z2 = grad.conv2d_input(z2_shape, k, r, stride=stride)
     grad_w2 = grad.conv2d_weight(a1, w2.shape, grad_z2, padding=1)
     grad_a1 = grad.conv2d_input(a1.shape, w2, grad_z2, padding=1)
     # ReLU passes the gradient where it passed its input, and stops it
@@ -66,4 +75,13 @@ def problem3(x, w1, w2, k, y, stride=32):
     grad_z1 = grad_a1.mul_(a1.sign())
     grad_w1 = grad.conv2d_weight(x, w1.shape, grad_z1, padding=1)
     grad_x = grad.conv2d_input(x.shape, w1, grad_z1, padding=1)
-    return loss, grad_x, grad_w1, grad_w2
+    return grad_x, grad_w1, grad_w2
+
+
+def problem3(x, w1, w2, k, y, stride=32):
+    """``L = 0.5 ||k * (w2 * relu(w1 * x)) - y||^2``: ``(L, dL/dx, dL/dw1, dL/dw2)``.
+
+    The forward pass, then the backward pass written by hand.
+    """
+    loss, a1, r = problem3_forward(x, w1, w2, k, y, stride)
+    return (loss, *problem3_backward(x, w1, w2, k, a1, r, stride))

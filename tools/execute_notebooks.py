@@ -59,7 +59,7 @@ def write_status(status):
         for name, seconds in sorted(status["seconds"].items())
     )
     versions = "\n".join(
-        f"| {name} | {value} |" for name, value in status["with"].items()
+        f"| {name} | {value} |" for name, value in sorted(status["with"].items())
     )
     STATUS_MD.write_text(
         f"""# Status
