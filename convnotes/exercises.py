@@ -53,14 +53,6 @@ def _random(*shape, seed):
     return torch.randn(*shape, generator=generator, dtype=torch.float64)
 
 
-def _conv_grads(x, w, **kwargs):
-    """Autograd's gradients of ``(conv2d(x, w) * g).sum()`` for a fixed ``g``."""
-    x, w = x.clone().requires_grad_(), w.clone().requires_grad_()
-    y = F.conv2d(x, w, **kwargs)
-    g = _random(*y.shape, seed=99)
-    return g, torch.autograd.grad(y, (x, w), g)
-
-
 # -- chapter 1 ------------------------------------------------------------------
 
 
@@ -391,11 +383,10 @@ def _(answer):
     return "right: only y[0, :, 1, 2] matters, through k[:, 0, 8, 6]."
 
 
-def _problem3_cases():
+def _measured():
+    """A small version of the forum's setting: x, a stride-4 kernel k, and y."""
     x, k = _random(2, 3, 8, 8, seed=1), _random(5, 1, 4, 4, seed=2)
-    y = _random(2, 5, 2, 2, seed=3)
-    w1, w2 = _random(4, 3, 3, 3, seed=4), _random(1, 4, 3, 3, seed=5)
-    return [(x, w1, w2, k, y, 4)]
+    return x, k, _random(2, 5, 2, 2, seed=3)
 
 
 @checker("ex-chain-leaky")
@@ -408,10 +399,12 @@ def _(answer):
         loss = 0.5 * (F.conv2d(z, k, stride=stride) - y).pow(2).sum()
         return (loss.detach(), *torch.autograd.grad(loss, (x, w1, w2)))
 
+    x, k, y = _measured()
+    w1, w2 = _random(4, 3, 3, 3, seed=4), _random(1, 4, 3, 3, seed=5)
     return function(
         answer,
         reference,
-        _problem3_cases(),
+        [(x, w1, w2, k, y, 4)],
         "problem3_leaky",
         "only the mask changes: torch.where(z1 > 0, 1.0, 0.1).",
     )
@@ -427,8 +420,8 @@ def _(answer):
         loss = 0.5 * (F.conv2d(z, k, stride=stride) - y).pow(2).sum()
         return torch.autograd.grad(loss, b1)[0]
 
-    x, k = _random(2, 3, 8, 8, seed=1), _random(5, 1, 4, 4, seed=2)
-    y, w1 = _random(2, 5, 2, 2, seed=3), _random(1, 3, 3, 3, seed=4)
+    x, k, y = _measured()
+    w1 = _random(1, 3, 3, 3, seed=4)
     return function(
         answer,
         reference,

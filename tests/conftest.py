@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -13,6 +14,12 @@ import build_book  # noqa: E402
 # that fetched anything (an intersphinx inventory, a remote image) would fail.
 OFFLINE = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
 OFFLINE |= {key.upper(): value for key, value in OFFLINE.items()}
+
+
+def toc_pages():
+    """Every page of the book, as _toc.yml lists them (root first)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [toc["root"]] + [c["file"] for p in toc["parts"] for c in p["chapters"]]
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,9 @@
 import shutil
 
 import pytest
-import yaml
 
 import build_book
-from conftest import ROOT
+from conftest import ROOT, toc_pages
 
 
 def test_book_builds_offline_without_warnings(built):
@@ -15,11 +14,6 @@ def test_book_builds_offline_without_warnings(built):
     assert result.returncode == 0, log[-5000:]
     assert "WARNING" not in log and "ERROR" not in log, log[-5000:]
     assert "intersphinx" not in log.lower()
-
-
-def toc_pages():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"]] + [c["file"] for p in toc["parts"] for c in p["chapters"]]
 
 
 @pytest.mark.parametrize("page", toc_pages())

@@ -14,9 +14,8 @@ import shutil
 import threading
 
 import pytest
-import yaml
 
-from conftest import ROOT
+from conftest import ROOT, toc_pages
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed: run `make setup`"
@@ -33,11 +32,6 @@ pytestmark = pytest.mark.skipif(
     "(`apt-get install chromium`, as .ci/run does) to run the browser tests",
 )
 SCREENSHOTS = ROOT / "_build" / "test-artifacts" / "screenshots"
-
-
-def toc_pages():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"]] + [c["file"] for p in toc["parts"] for c in p["chapters"]]
 
 
 @pytest.fixture(scope="session")

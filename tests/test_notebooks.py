@@ -11,7 +11,7 @@ import nbformat
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, toc_pages
 
 NOTEBOOKS = sorted(p for p in (ROOT / "book").glob("*.ipynb"))
 IMPORTS_CONVNOTES = re.compile(
@@ -74,10 +74,7 @@ def test_no_stored_errors(path):
 
 
 def test_every_notebook_is_in_the_table_of_contents():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = {toc["root"]}
-    for part in toc.get("parts", []):
-        files |= {chapter["file"] for chapter in part["chapters"]}
+    files = set(toc_pages())
     notebooks = {f"book/{p.stem}" for p in NOTEBOOKS}
     assert notebooks <= files, f"not in _toc.yml: {sorted(notebooks - files)}"
     missing = {

@@ -13,9 +13,8 @@ def _unique_scripts(app, pagename, templatename, context, doctree):
     seen, unique = set(), []
     for script in context.get("script_files", []):
         # the same script may come as filename None or "" (an inline script)
-        attributes = getattr(script, "attributes", {})
-        key = (getattr(script, "filename", script) or "", sorted(attributes.items()))
-        key = repr(key)
+        attributes = sorted(getattr(script, "attributes", {}).items())
+        key = (getattr(script, "filename", script) or "", repr(attributes))
         if key not in seen:
             seen.add(key)
             unique.append(script)

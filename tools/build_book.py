@@ -96,9 +96,8 @@ def build_edition(edition, output=None, capture=False, env=None):
     if edition == "instructor":
         source = ROOT
     elif edition == "student":
-        staging = (output or ROOT / "_build" / "student") / "source"
-        source = student_source(staging)
         output = output or ROOT / "_build" / "student"
+        source = student_source(output / "source")
     else:
         raise ValueError(f"edition must be 'instructor' or 'student', got {edition!r}")
     result = build(source, output, capture=capture, env=env)

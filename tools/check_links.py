@@ -28,11 +28,7 @@ class _Page(HTMLParser):
         for key in ("id", "name"):
             if attrs.get(key):
                 self.ids.add(attrs[key])
-        for key in ("href", "src"):
-            if attrs.get(key) is not None and not (
-                tag == "link" and key == "href" and attrs.get("rel") == "preconnect"
-            ):
-                self.links.append(attrs[key])
+        self.links += [attrs[key] for key in ("href", "src") if attrs.get(key)]
 
 
 def parse(path):
