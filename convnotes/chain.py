@@ -9,6 +9,7 @@ trained (or be differentiated again).
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 
 from . import grad
@@ -17,7 +18,10 @@ __all__ = ["problem1", "problem2", "problem3", "problem3_backward", "problem3_fo
 
 
 def _residual(z, k, y, stride):
-    r = F.conv2d(z, k, stride=stride) - y  # the measurement error
+    # the measurement error, in the usual (N, C, H, W) order even when z is
+    # channels last: the transposed convolution of the backward pass is far
+    # quicker on that order
+    r = F.conv2d(z, k, stride=stride).contiguous() - y
     return 0.5 * r.pow(2).sum(), r
 
 
@@ -49,11 +53,14 @@ def problem3_forward(x, w1, w2, k, y, stride=32):
     """The forward pass of problem 3, keeping what the backward pass needs.
 
     Returns ``(L, a1, r)``: the loss, ReLU's output and the measurement error.
+    ``a1`` is stored channels last (each pixel's 32 channels together), the
+    layout in which the backward pass's matrix products run fastest.
     """
     # ReLU may overwrite z1 in place: the convolution's gradients need
     # its input and weight, not its output, and ReLU's gradient can be
     # read off a1
-    a1 = F.relu(F.conv2d(x, w1, padding=1), inplace=True)
+    z1 = F.conv2d(x, w1.contiguous(memory_format=torch.channels_last), padding=1)
+    a1 = F.relu(z1, inplace=True)
     z2 = F.conv2d(a1, w2, padding=1)
     loss, r = _residual(z2, k, y, stride)
     return loss, a1, r
@@ -63,11 +70,14 @@ def problem3_backward(x, w1, w2, k, a1, r, stride=32):
     """The gradients ``(dL/dx, dL/dw1, dL/dw2)`` of problem 3, from ``a1`` and ``r``.
 
     The chain rule, one layer at a time from the loss back to the input.
+    ``dL/dx`` comes back channels last, like ``a1``.
     """
     z2_shape = (a1.shape[0], w2.shape[0], *a1.shape[2:])
     grad_z2 = grad.conv2d_input(z2_shape, k, r, stride=stride)
     grad_w2 = grad.conv2d_weight(a1, w2.shape, grad_z2, padding=1)
-    grad_a1 = grad.conv2d_input(a1.shape, w2, grad_z2, padding=1)
+    # a channels-last weight gives a channels-last gradient, laid out like a1
+    w2_last = w2.contiguous(memory_format=torch.channels_last)
+    grad_a1 = grad.conv2d_input(a1.shape, w2_last, grad_z2, padding=1)
     # ReLU passes the gradient where it passed its input, and stops it
     # elsewhere: a mask of ones where a1 > 0, which for a1 >= 0 is
     # a1.sign() (a float mask, quicker to multiply by than a boolean

@@ -136,11 +136,16 @@ def input_grad_full_correlation(g, weight, args):
     padding ``p`` of that side (a negative amount crops), and the weight's
     channel dimensions swap within each group. It equals the transposed
     convolution, and runs as an ordinary convolution, which is faster on a CPU.
+    Like a convolution, it gives a channels-last result when ``g`` or ``weight``
+    is channels last.
     """
     C_out, C_in_g, kH, kW = weight.shape
     G = args.groups
-    swapped = weight.view(G, C_out // G, C_in_g, kH, kW).transpose(1, 2)
+    swapped = weight.reshape(G, C_out // G, C_in_g, kH, kW).transpose(1, 2)
     flipped = swapped.reshape(G * C_in_g, C_out // G, kH, kW).flip(-1, -2)
+    if _channels_last(weight):
+        # stated outright: with one channel, a channels-last layout is ambiguous
+        flipped = flipped.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
     (top, bottom), (left, right) = args.padding
     d_h, d_w = args.dilation
     pads = (
@@ -154,6 +159,11 @@ def input_grad_full_correlation(g, weight, args):
     else:  # uneven, or more forward padding than the kernel reaches
         g, padding = F.pad(g, pads), 0
     return F.conv2d(g, flipped, None, 1, padding, args.dilation, G)
+
+
+def _channels_last(t):
+    """Whether ``t`` is stored channels last, and not just as readable both ways."""
+    return t.is_contiguous(memory_format=torch.channels_last) and not t.is_contiguous()
 
 
 def conv2d_weight(
@@ -243,7 +253,10 @@ def weight_grad_per_tap(x, g, weight_shape, args):
       (:func:`_wrapped_terms`).
 
     The products run over bands of output rows small enough to stay in the CPU's
-    cache while all taps read them (``BAND_BYTES``).
+    cache while all taps read them (``BAND_BYTES``). A matrix product is quickest
+    when its right-hand factor is stored row by row: so when ``g`` is channels
+    last (each pixel's channels together) and ``x`` is not, the products are
+    taken the other way round, ``x`` times ``g`` transposed (:func:`_pixel_major`).
     """
     N, _, H, W = x.shape
     C_out, C_in_g, kH, kW = weight_shape
@@ -255,22 +268,33 @@ def weight_grad_per_tap(x, g, weight_shape, args):
     g_wide = F.pad(g, (0, width - W_out)) if width > W_out else g
     x_flat = x_wide.reshape(N * G, C_in_g, -1)
     g_flat = g_wide.reshape(N * G, C_out // G, -1)
+    swap = _pixel_major(g_flat) and not _pixel_major(x_flat)
+    left_factor, right_factor = (x_flat, g_flat) if swap else (g_flat, x_flat)
     shifts = [(u * d_h - top, v * d_w - left) for u in range(kH) for v in range(kW)]
     runs = [_run(a, c, H, H_out, width) for a, c in shifts]
     row_bytes = N * (C_out + C_in_g * G) * width * x.element_size()
     band = max(1, BAND_BYTES // row_bytes) * width
-    taps = x.new_zeros(kH * kW, N * G, C_out // G, C_in_g)
+    taps = x.new_zeros(kH * kW, N * G, left_factor.shape[1], right_factor.shape[1])
     for first in range(0, H_out * width, band):
         for tap, ((a, c), run) in enumerate(zip(shifts, runs, strict=True)):
             lo, hi = max(first, run.start), min(first + band, run.stop)
             if lo < hi:
                 shift = a * width + c
+                g_run = g_flat[:, :, lo:hi]
                 x_run = x_flat[:, :, lo + shift : hi + shift]  # a view
-                taps[tap].baddbmm_(g_flat[:, :, lo:hi], x_run.transpose(1, 2))
+                left_run, right_run = (x_run, g_run) if swap else (g_run, x_run)
+                taps[tap].baddbmm_(left_run, right_run.transpose(1, 2))
     for tap, terms in _wrapped_terms(x_wide, g_wide, shifts, runs, G):
-        taps[tap].sub_(terms)
-    taps = taps.view(kH, kW, N, C_out, C_in_g).sum(2)
+        taps[tap].sub_(terms.transpose(1, 2) if swap else terms)
+    if swap:
+        taps = taps.transpose(2, 3)
+    taps = taps.reshape(kH, kW, N, C_out, C_in_g).sum(2)
     return taps.permute(2, 3, 0, 1).contiguous()
+
+
+def _pixel_major(flat):
+    """Whether ``(batch, channels, pixels)`` keeps each pixel's channels together."""
+    return flat.shape[1] > 1 and flat.stride(1) == 1 and flat.shape[2] > 1
 
 
 def _run(a, c, H, H_out, width):

@@ -282,3 +282,38 @@ def test_property_stride_one_with_wide_padding(
     torch.testing.assert_close(
         grad.conv2d_input(x.shape, w, grad_output, **kwargs), expected_input, **TOL
     )
+
+
+def channels_last(t):
+    return t.contiguous(memory_format=torch.channels_last)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("padding", [0, (1, 2), "same"])
+@pytest.mark.parametrize("layout", ["x", "grad_output", "both"])
+@pytest.mark.parametrize("band_bytes", [1, grad.BAND_BYTES])
+def test_channels_last_operands(layout, padding, groups, band_bytes, monkeypatch):
+    """Either factor channels last (the per-tap products then run the other way
+    round when only ``grad_output`` is) gives the same weight gradient, and a
+    channels-last weight gives the same, channels-last, input gradient.
+
+    Three input and five output channels, so that a product taken the wrong way
+    round, or a correction left untransposed, cannot fit or pass.
+    """
+    monkeypatch.setattr(grad, "BAND_BYTES", band_bytes)
+    C_in, C_out = 3 * groups, 5 * groups
+    x, w, _ = tensors(2, C_in, 6, 7, C_out, 3, 2, groups=groups, bias=False)
+    kwargs = dict(padding=padding, groups=groups)
+    g, (expected_input, expected_weight) = autograd_grads(x, w, None, **kwargs)
+    if layout in ("x", "both"):
+        x = channels_last(x)
+    if layout in ("grad_output", "both"):
+        g = channels_last(g)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        grad_weight = grad.conv2d_weight(x, w.shape, g, **kwargs)
+        grad_input = grad.conv2d_input(x.shape, channels_last(w), g, **kwargs)
+    torch.testing.assert_close(grad_weight, expected_weight, **TOL)
+    torch.testing.assert_close(grad_input, expected_input, **TOL)
+    assert grad_input.is_contiguous(memory_format=torch.channels_last)
+    assert not grad_input.is_contiguous()
