@@ -32,8 +32,11 @@ __all__ = [
 ]
 
 
-def unfold_padded(padded, kernel_size, args):
-    """Columns of an already padded input: ``(N, C * kH * kW, H_out * W_out)``."""
+def unfold_padded(padded, kernel_size, args, out=None):
+    """Columns of an already padded input: ``(N, C * kH * kW, H_out * W_out)``.
+
+    Built in the memory of ``out`` (a flat tensor at least that large) if given.
+    """
     N, C = padded.shape[:2]
     kH, kW = kernel_size
     (s_h, s_w), (d_h, d_w) = args.stride, args.dilation
@@ -41,8 +44,16 @@ def unfold_padded(padded, kernel_size, args):
     # a view, no copy: (N, C, H_out, W_out, span_h, span_w), then every d-th tap
     windows = padded.unfold(2, span_h, s_h).unfold(3, span_w, s_w)[..., ::d_h, ::d_w]
     # the one copy: channel-major columns, as F.unfold lays them out
+    columns = windows.permute(0, 1, 4, 5, 2, 3)
     L = windows.shape[2] * windows.shape[3]
-    return windows.permute(0, 1, 4, 5, 2, 3).reshape(N, C * kH * kW, L)
+    if out is None:
+        return columns.reshape(N, C * kH * kW, L)
+    return _shaped(out, columns.shape).copy_(columns).view(N, C * kH * kW, L)
+
+
+def _shaped(buffer, shape):
+    """The first entries of a flat ``buffer``, viewed as ``shape``."""
+    return buffer[: torch.Size(shape).numel()].view(shape)
 
 
 def fold_padded(cols, padded_size, kernel_size, args, out=None):
@@ -109,16 +120,21 @@ def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
     return crop(fold_padded(cols, padded_size, kernel_size, args), args)
 
 
-def _batched_matmul(a, b):
+def _batched_matmul(a, b, out=None):
     """``a @ b`` over leading dims (N, groups), as one ``bmm`` on views.
 
     ``torch.matmul`` with a broadcast 2-D operand may copy the large operand
-    transposed; ``bmm`` on views reads it in place.
+    transposed; ``bmm`` on views reads it in place. The product goes into the
+    memory of ``out`` (flat, large enough) if given.
     """
     N, G = b.shape[:2]
     a = a.expand(N, G, *a.shape[-2:]) if a.dim() == 3 else a
-    out = torch.bmm(a.reshape(N * G, *a.shape[-2:]), b.reshape(N * G, *b.shape[-2:]))
-    return out.view(N, G, *out.shape[-2:])
+    a, b = a.reshape(N * G, *a.shape[-2:]), b.reshape(N * G, *b.shape[-2:])
+    if out is None:
+        product = torch.bmm(a, b)
+    else:
+        product = torch.bmm(a, b, out=_shaped(out, (N * G, a.shape[1], b.shape[2])))
+    return product.view(N, G, *product.shape[-2:])
 
 
 # Unfold at most this many bytes of columns at once. The columns are about
@@ -163,10 +179,10 @@ def chunks(input, weight, args):
     return blocks
 
 
-def block_columns(padded, chunk, kernel_size, groups):
+def block_columns(padded, chunk, kernel_size, groups, out=None):
     """The columns of one block, per group: ``(n, groups, C_in_g * kH * kW, l)``."""
     block = padded[chunk.batch, :, chunk.padded_rows]
-    cols = unfold_padded(block, kernel_size, chunk.args)  # (n, C_in * kH * kW, l)
+    cols = unfold_padded(block, kernel_size, chunk.args, out)  # (n, C_in*kH*kW, l)
     return cols.view(cols.shape[0], groups, cols.shape[1] // groups, cols.shape[-1])
 
 
@@ -184,6 +200,8 @@ class Conv2dUnfold(torch.autograd.Function):
     and weight are saved: unfolding again in backward costs one copy, where
     keeping the columns would hold ``kH * kW`` times the input in memory.
     Recomputing them from the saved input also keeps backward differentiable.
+    Every block's columns and products are built in the same two buffers
+    (:func:`_buffers`).
     """
 
     @staticmethod
@@ -194,10 +212,13 @@ class Conv2dUnfold(torch.autograd.Function):
         weight_matrix = weight.reshape(G, C_out_g, K_g)
         padded = F.pad(input, args.pad)
         output = input.new_empty(N, G * C_out_g, *args.output_size)
-        for chunk in chunks(input, weight, args):
-            cols = block_columns(padded, chunk, weight.shape[2:], G)
+        blocks = chunks(input, weight, args)
+        cols_buffer, product_buffer = _buffers(input, blocks, G * K_g, G * C_out_g)
+        for chunk in blocks:
+            cols = block_columns(padded, chunk, weight.shape[2:], G, cols_buffer)
+            product = _batched_matmul(weight_matrix, cols, product_buffer)
             target = output[chunk.batch, :, chunk.rows]  # a view
-            target.copy_(_batched_matmul(weight_matrix, cols).view_as(target))
+            target.copy_(product.view_as(target))
         if bias is not None:
             output += bias.view(1, -1, 1, 1)
         return output
@@ -210,6 +231,7 @@ class Conv2dUnfold(torch.autograd.Function):
         N, G, C_out_g, K_g, _ = _matrix_sizes(input, weight, args)
         weight_matrix = weight.reshape(G, C_out_g, K_g)
         blocks = chunks(input, weight, args)
+        cols_buffer, _ = _buffers(input, blocks, G * K_g, 0)
         grad_input = grad_weight = grad_bias = None
 
         grad_ys = []  # each block's output gradient as matrices: (n, G, C_out_g, l)
@@ -221,7 +243,7 @@ class Conv2dUnfold(torch.autograd.Function):
             padded = F.pad(input, args.pad)
             grad_weight = 0
             for chunk, grad_y in zip(blocks, grad_ys, strict=True):
-                cols = block_columns(padded, chunk, weight.shape[2:], G)
+                cols = block_columns(padded, chunk, weight.shape[2:], G, cols_buffer)
                 part = _batched_matmul(grad_y, cols.transpose(-1, -2))
                 grad_weight = grad_weight + part.sum(0)  # (G, C_out_g, K_g)
             grad_weight = grad_weight.view(weight.shape)
@@ -231,7 +253,7 @@ class Conv2dUnfold(torch.autograd.Function):
             grad_padded = input.new_zeros(input.shape[0], input.shape[1], H_pad, W_pad)
             weight_t = weight_matrix.transpose(-1, -2)  # (G, K_g, C_out_g)
             for chunk, grad_y in zip(blocks, grad_ys, strict=True):
-                grad_cols = _batched_matmul(weight_t, grad_y)  # (n, G, K_g, l)
+                grad_cols = _batched_matmul(weight_t, grad_y, cols_buffer)
                 grad_cols = grad_cols.view(
                     grad_cols.shape[0], G * K_g, grad_cols.shape[-1]
                 )
@@ -243,6 +265,30 @@ class Conv2dUnfold(torch.autograd.Function):
         if needs_bias:
             grad_bias = conv2d_bias(grad_output)
         return grad_input, grad_weight, grad_bias, None
+
+
+def _buffers(input, blocks, cols_rows, product_rows):
+    """Flat buffers for the largest block's columns and its matrix product.
+
+    Allocating the same few megabytes afresh for every block costs more than
+    it seems: each new page of memory is a page fault. So the blocks share
+    two buffers, one after another. While autograd records (a backward pass
+    that is itself differentiated), a buffer would be overwritten after
+    autograd saved it, so every block then gets its own: ``(None, None)``.
+    """
+    if torch.is_grad_enabled():
+        return None, None
+    pixels = max(_block_pixels(chunk, input.shape[0]) for chunk in blocks)
+    return (
+        input.new_empty(cols_rows * pixels),
+        input.new_empty(product_rows * pixels),
+    )
+
+
+def _block_pixels(chunk, N):
+    """Images times output pixels in one block."""
+    images = len(range(N)[chunk.batch])
+    return images * chunk.args.output_size[0] * chunk.args.output_size[1]
 
 
 def _matrix_sizes(input, weight, args):

@@ -188,6 +188,29 @@ def test_unfold_does_not_depend_on_how_the_batch_is_chunked(monkeypatch):
         torch.testing.assert_close(a, c, **TOL)
 
 
+# bytes of columns per output row below: 4 channels * 9 taps * 8 columns * 8 bytes
+@pytest.mark.parametrize(
+    ("chunk_bytes", "blocks"),
+    [(5 * 2304, 10), (2 * 9 * 2304, 3)],
+    ids=["bands of 5 and 4 rows", "2, 2 and 1 images"],
+)
+def test_unfold_blocks_of_unequal_size_share_buffers(chunk_bytes, blocks, monkeypatch):
+    """Every block's columns are built in one buffer, the last, smaller block in
+    its start; with and without autograd recording the backward."""
+    monkeypatch.setattr("convnotes.unfold.CHUNK_BYTES", chunk_bytes)
+    x, w, b = tensors(5, 4, 9, 8, 6, 3, 3, groups=2)
+    assert len(chunks_of(x, w, padding=1, groups=2)) == blocks
+    assert_matches_pytorch(cn.conv2d_unfold, x, w, b, padding=1, groups=2)
+    assert gradgradcheck(
+        lambda x, w: cn.conv2d_unfold(x, w, padding=1, groups=2), (x[:1], w)
+    )
+
+
+def chunks_of(x, w, **kwargs):
+    args = cn.geometry.conv2d_args(x, w, None, **kwargs)
+    return cn.unfold.chunks(x, w, args)
+
+
 # 3. gradcheck and gradgradcheck: the backward, and the backward of the backward
 
 GRADCHECK_CASES = [
