@@ -87,13 +87,14 @@ def test_chunks_bound_the_columns_and_cover_the_output():
     assert covered == [(n, r) for n in range(64) for r in range(64)]
 
 
-def test_small_images_are_chunked_whole_and_large_ones_by_rows():
+def test_small_images_are_chunked_whole_and_large_ones_by_rows(monkeypatch):
+    monkeypatch.setattr("convnotes.unfold.CHUNK_BYTES", 4 * 2**20)
     small = chunks(torch.zeros(64, 3, 8, 8), torch.zeros(4, 3, 3, 3), window_args(8, 3))
     assert small[0].rows == slice(0, 6) and small[0].batch.stop > 1
     w = torch.zeros(8, 64, 3, 3)
     large = chunks(torch.zeros(2, 64, 130, 130), w, window_args(130, 3, stride=2))
     assert all(b.batch.stop - b.batch.start == 1 for b in large)
-    # as few blocks per image as the budget allows (28 rows fit: 3 blocks for 64 rows),
+    # as few blocks per image as 4 MiB allows (28 rows fit: 3 blocks for 64 rows),
     # of equal height but for a shorter last one
     sizes = [b.rows.stop - b.rows.start for b in large if b.batch.start == 0]
     assert sizes == [22, 22, 20]
