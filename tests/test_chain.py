@@ -79,3 +79,15 @@ def test_manual_gradients_are_differentiable(problem):
 
     assert gradcheck(manual, inputs)
     assert gradgradcheck(manual, inputs)
+
+
+def test_problem3_keeps_a1_and_returns_dx_channels_last():
+    """The layout the docstrings promise (it changes no number, only the time)."""
+    x, y, k, w1, w2 = forum_tensors(32, 32, size=64)
+    with torch.no_grad():
+        _, a1, r = chain.problem3_forward(x, w1, w2, k, y)
+        grad_x, _, _ = chain.problem3_backward(x, w1, w2, k, a1, r)
+    for t in (a1, grad_x):
+        assert t.is_contiguous(memory_format=torch.channels_last)
+        assert not t.is_contiguous()
+    assert r.is_contiguous()
