@@ -202,7 +202,7 @@ class Conv2dUnfold(torch.autograd.Function):
     and weight are saved: unfolding again in backward costs one copy, where
     keeping the columns would hold ``kH * kW`` times the input in memory.
     Recomputing them from the saved input also keeps backward differentiable.
-    Every block's columns and products are built in the same two buffers
+    Every block's columns and products are built in the same buffers
     (:func:`_buffers`).
     """
 
@@ -233,7 +233,7 @@ class Conv2dUnfold(torch.autograd.Function):
         N, G, C_out_g, K_g, _ = _matrix_sizes(input, weight, args)
         weight_matrix = weight.reshape(G, C_out_g, K_g)
         blocks = chunks(input, weight, args)
-        cols_buffer, _ = _buffers(input, blocks, G * K_g, 0)
+        (cols_buffer,) = _buffers(input, blocks, G * K_g)
         grad_input = grad_weight = grad_bias = None
 
         grad_ys = []  # each block's output gradient as matrices: (n, G, C_out_g, l)
@@ -269,22 +269,21 @@ class Conv2dUnfold(torch.autograd.Function):
         return grad_input, grad_weight, grad_bias, None
 
 
-def _buffers(input, blocks, cols_rows, product_rows):
-    """Flat buffers for the largest block's columns and its matrix product.
+def _buffers(input, blocks, *rows):
+    """Flat buffers for the largest block's matrices, one per entry of ``rows``.
 
-    Allocating the same few megabytes afresh for every block costs more than
-    it seems: each new page of memory is a page fault. So the blocks share
-    two buffers, one after another. While autograd records (a backward pass
-    that is itself differentiated), a buffer would be overwritten after
-    autograd saved it, so every block then gets its own: ``(None, None)``.
+    A block's columns have ``C_in * kH * kW`` rows and its product ``C_out``,
+    each with one column per image and output pixel of the block. Allocating
+    the same few megabytes afresh for every block costs more than it seems:
+    each new page of memory is a page fault. So the blocks share the buffers,
+    one after another. While autograd records (a backward pass that is itself
+    differentiated), a buffer would be overwritten after autograd saved it,
+    so every block then gets its own tensors: a ``None`` for each buffer.
     """
     if torch.is_grad_enabled():
-        return None, None
+        return (None,) * len(rows)
     pixels = max(_block_pixels(chunk, input.shape[0]) for chunk in blocks)
-    return (
-        input.new_empty(cols_rows * pixels),
-        input.new_empty(product_rows * pixels),
-    )
+    return tuple(input.new_empty(r * pixels) for r in rows)
 
 
 def _block_pixels(chunk, N):

@@ -204,6 +204,16 @@ def test_no_autograd_inside(stride):
     torch.testing.assert_close(grad_weight, expected[1], **TOL)
 
 
+def stride_one_case(N, H, W, groups, padding, dilation):
+    """Input, 3x2 weight (2 channels per group), output gradient, checked arguments."""
+    x, w, _ = tensors(N, 2 * groups, H, W, 2 * groups, 3, 2, groups=groups, bias=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        y = F.conv2d(x, w, padding=padding, dilation=dilation, groups=groups)
+    args = geometry.conv2d_args(x, w, None, 1, padding, dilation, groups)
+    return x, w, torch.randn_like(y), args
+
+
 @pytest.mark.parametrize("groups", [1, 2])
 @pytest.mark.parametrize("dilation", [1, (2, 1)])
 @pytest.mark.parametrize("padding", [0, (1, 2), "same"])
@@ -217,12 +227,7 @@ def test_the_two_weight_gradient_forms_agree(
     (not dividing the 7 output rows evenly), or runs it in one band.
     """
     monkeypatch.setattr(grad, "BAND_BYTES", band_bytes)
-    x, w, _ = tensors(3, 2 * groups, 7, 8, 2 * groups, 3, 2, groups=groups, bias=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        y = F.conv2d(x, w, padding=padding, dilation=dilation, groups=groups)
-    g = torch.randn_like(y)
-    args = geometry.conv2d_args(x, w, None, 1, padding, dilation, groups)
+    x, w, g, args = stride_one_case(3, 7, 8, groups, padding, dilation)
     per_tap = grad.weight_grad_per_tap(x, g, tuple(w.shape), args)
     correlation = grad.weight_grad_by_correlation(x, g, tuple(w.shape), args)
     torch.testing.assert_close(per_tap, correlation, **TOL)
@@ -237,12 +242,7 @@ def test_the_two_input_gradient_forms_agree(groups, dilation, padding):
     Padding (3, 0) is more than a 3x2 kernel reaches with dilation 1, so the full
     correlation crops; "same" with an even kernel pads unevenly.
     """
-    x, w, _ = tensors(2, 2 * groups, 8, 7, 2 * groups, 3, 2, groups=groups, bias=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        y = F.conv2d(x, w, padding=padding, dilation=dilation, groups=groups)
-    g = torch.randn_like(y)
-    args = geometry.conv2d_args(x, w, None, 1, padding, dilation, groups)
+    x, w, g, args = stride_one_case(2, 8, 7, groups, padding, dilation)
     flipped = grad.input_grad_full_correlation(g, w, args)
     transposed = grad.input_grad_transposed(g, w, x.shape[2:], args)
     assert flipped.shape == x.shape
@@ -288,6 +288,7 @@ def channels_last(t):
     return t.contiguous(memory_format=torch.channels_last)
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("groups", [1, 2])
 @pytest.mark.parametrize("padding", [0, (1, 2), "same"])
 @pytest.mark.parametrize("layout", ["x", "grad_output", "both"])
@@ -309,10 +310,8 @@ def test_channels_last_operands(layout, padding, groups, band_bytes, monkeypatch
         x = channels_last(x)
     if layout in ("grad_output", "both"):
         g = channels_last(g)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        grad_weight = grad.conv2d_weight(x, w.shape, g, **kwargs)
-        grad_input = grad.conv2d_input(x.shape, channels_last(w), g, **kwargs)
+    grad_weight = grad.conv2d_weight(x, w.shape, g, **kwargs)
+    grad_input = grad.conv2d_input(x.shape, channels_last(w), g, **kwargs)
     torch.testing.assert_close(grad_weight, expected_weight, **TOL)
     torch.testing.assert_close(grad_input, expected_input, **TOL)
     assert grad_input.is_contiguous(memory_format=torch.channels_last)
