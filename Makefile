@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # CPU wheels to avoid the CUDA build: make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu
 TORCH_INDEX ?=
 
-.PHONY: setup book student test lab bench execute lock clean
+.PHONY: setup book student test portability lab bench execute lock clean
 
 setup: book
 
@@ -28,6 +28,11 @@ student: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The notebooks again, on one thread and PyTorch's plainest CPU kernels: their
+# stored outputs must not depend on the machine (CI runs this after make test).
+portability: $(STAMP)
+	OMP_NUM_THREADS=1 ATEN_CPU_CAPABILITY=default $(BIN)/python -m pytest book
 
 # Time forward + backward of the hand-written convolutions against F.conv2d.
 bench: $(STAMP)

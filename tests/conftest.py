@@ -1,7 +1,9 @@
 import os
+import shutil
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
@@ -27,10 +29,10 @@ def root():
     return ROOT
 
 
-def build_offline(edition, output):
+def build_offline(edition, output, **options):
     """Build an edition the project's way with no network: (result, html folder)."""
     env = {k: v for k, v in os.environ.items() if k.lower() != "no_proxy"} | OFFLINE
-    return build_book.build_edition(edition, output, capture=True, env=env)
+    return build_book.build_edition(edition, output, capture=True, env=env, **options)
 
 
 @pytest.fixture(scope="session")
@@ -41,5 +43,60 @@ def built(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def built_student(tmp_path_factory):
-    """The student edition, built once per test session."""
-    return build_offline("student", tmp_path_factory.mktemp("student"))
+    """The student edition, built once per test session, with PLANTS in it."""
+    book = planted_book(tmp_path_factory.mktemp("planted") / "book")
+    return build_offline("student", tmp_path_factory.mktemp("student"), book=book)
+
+
+def planted(style, fence, solution_name="solution", inner="```python\n{code}\n```\n"):
+    """An exercise and its solution in one fence style, with a secret to look for."""
+    label = f"ex-planted-{style}"
+    secret = f"Planted solution text in the {style} style, never for students."
+    code = f"planted_{style.replace('-', '_')}_answer = 'in the {style} style'"
+    body = f"{secret}\n\n" + inner.replace("{code}", code)
+    if solution_name == "solution-start":
+        solution = (
+            f"{fence}{{solution-start}} {label}\n:class: dropdown\n{fence}\n\n"
+            f"{body}\n{fence}{{solution-end}}\n{fence}\n"
+        )
+    else:
+        solution = f"{fence}{{solution}} {label}\n:class: dropdown\n\n{body}{fence}\n"
+    exercise = (
+        f"{fence}{{exercise}}\n:label: {label}\n\n"
+        f"Planted exercise in the {style} style.\n{fence}\n"
+    )
+    return exercise + "\n" + solution, secret, code
+
+
+# A solution in every fence style MyST and sphinx-exercise accept: the student
+# edition the tests build carries these, and none of their text may survive.
+PLANTS = [
+    planted(f"{style}-{where}", *how)
+    for where in ("notebook", "page")
+    for style, *how in [
+        ("three-backticks", "```", "solution", ""),
+        ("four-backticks", "````"),
+        ("five-backticks", "`````"),
+        ("three-colons", ":::"),
+        ("four-colons", "::::", "solution", ":::{note}\n{code}\n:::\n"),
+        ("tildes", "~~~"),
+        ("gated", "````", "solution-start"),
+    ]
+]
+
+
+def planted_book(destination):
+    """A copy of book/ with PLANTS added: half to a chapter, half to a page."""
+    shutil.copytree(ROOT / "book", destination)
+    chapter = destination / "09_applications.ipynb"
+    notebook = nbformat.read(chapter, as_version=4)
+    page = destination / "instructor_guide.md"
+    text = page.read_text()
+    for markdown, secret, _ in PLANTS:
+        if "notebook style" in secret:
+            notebook.cells.append(nbformat.v4.new_markdown_cell(markdown))
+        else:
+            text += "\n" + markdown
+    nbformat.write(notebook, chapter)
+    page.write_text(text)
+    return destination

@@ -14,9 +14,8 @@ import nbformat
 import pytest
 
 import build_book
-from conftest import ROOT
-
-SOLUTION = re.compile(r"^````\{solution\} (\S+)\n(.*?)^````", re.S | re.M)
+import myst_solutions
+from conftest import PLANTS, ROOT
 
 
 def reduced(text):
@@ -28,9 +27,9 @@ def book_sources():
     solutions, rest = {}, []
     for path in sorted((ROOT / "book").glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
-            for label, body in SOLUTION.findall(cell.source):
+            for label, body, _ in myst_solutions.solutions(cell.source):
                 solutions[label] = body
-            rest.append(SOLUTION.sub("", cell.source))  # the test's own stripping
+            rest.append(myst_solutions.strip_solutions(cell.source))
             for output in cell.get("outputs", []):  # e.g. the package source shown
                 rest += [
                     str(v) for k, v in output.get("data", {}).items() if "text" in k
@@ -105,9 +104,49 @@ def test_the_student_edition_leaves_out_launch_buttons(built_student):
     assert "student edition" in page
 
 
+def test_the_student_edition_has_no_planted_solution(built_student):
+    """Solutions in every fence style were planted in the build: none survives."""
+    result, html_dir = built_student
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    text = haystack(html_dir)
+    assert len(PLANTS) == 14
+    for markdown, secret, code in PLANTS:
+        question = markdown.split("\n\n")[1].split("\n")[0]  # the exercise's text
+        assert reduced(question) in text, f"the plant is not in the build: {question}"
+        assert reduced(secret) not in text, f"leaked: {secret}"
+        assert reduced(code) not in text, f"leaked: {code}"
+
+
 @pytest.mark.parametrize(
-    "text", ["````{solution} x\n:class: dropdown\n\nsecret\n````\n"]
+    "markdown, secret, code", PLANTS, ids=[code.split()[0] for *_, code in PLANTS]
 )
-def test_strip_solutions_removes_the_whole_block(text):
+def test_every_fence_style_is_stripped_and_found(markdown, secret, code):
+    stripped = myst_solutions.strip_solutions("Before.\n\n" + markdown + "\nAfter.\n")
+    assert secret not in stripped and code not in stripped
+    assert stripped.startswith("Before.") and stripped.endswith("After.\n")
+    assert "Planted exercise" in stripped  # the exercise itself stays
+    ((label, body, found_code),) = myst_solutions.solutions(markdown)
+    assert label.startswith("ex-planted-") and secret in body
+    in_python_block = not any(style in label for style in ("three-b", "four-c"))
+    assert found_code.strip() == (code if in_python_block else "")
+
+
+def test_strip_solutions_removes_the_whole_block():
     before = "````{exercise}\n:label: x\n\nQuestion\n````\n\n"
+    text = "````{solution} x\n:class: dropdown\n\nsecret\n````\n"
     assert build_book.strip_solutions(before + text + "after") == before + "after"
+
+
+def test_a_fence_inside_a_code_block_does_not_end_the_solution():
+    text = "````{solution} x\n```python\n:::\n````{note}\n```\nsecret\n````\nafter\n"
+    assert myst_solutions.strip_solutions(text) == "after\n"
+
+
+def test_an_unclosed_solution_hides_the_rest():
+    assert myst_solutions.strip_solutions("a\n:::{solution} x\nsecret\n") == "a\n"
+
+
+def test_a_solution_in_restructuredtext_is_refused():
+    text = "```{eval-rst}\n.. solution:: x\n\n   secret\n```\n"
+    with pytest.raises(ValueError, match="reStructuredText"):
+        myst_solutions.strip_solutions(text)

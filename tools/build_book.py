@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+
+from myst_solutions import strip_solutions
 
 ROOT = Path(__file__).resolve().parent.parent
 # -W: warnings are errors; -n: nitpicky, every cross-reference must resolve;
@@ -50,21 +51,12 @@ def build(source=ROOT, output=None, capture=False, env=None):
     )
 
 
-# a solution directive, from its opening fence to the first line of four backticks
-SOLUTION = re.compile(r"^````\{solution\}.*?^````[ \t]*$\n?", re.S | re.M)
-
-
-def strip_solutions(text):
-    """``text`` without its ``{solution}`` blocks."""
-    return SOLUTION.sub("", text)
-
-
-def student_source(destination):
-    """Copy the book's sources to ``destination``, solutions and launch buttons out."""
+def student_source(destination, book=ROOT / "book"):
+    """Copy ``book`` to ``destination``, solutions and launch buttons out."""
     if destination.exists():
         shutil.rmtree(destination)
     shutil.copytree(
-        ROOT / "book",
+        book,
         destination / "book",
         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
     )
@@ -91,13 +83,17 @@ def student_source(destination):
     return destination
 
 
-def build_edition(edition, output=None, capture=False, env=None):
-    """Build ``edition`` ("instructor" or "student"); returns (result, html folder)."""
+def build_edition(edition, output=None, capture=False, env=None, book=ROOT / "book"):
+    """Build ``edition`` ("instructor" or "student"); returns (result, html folder).
+
+    The student edition can be built from another copy of ``book/`` (the tests
+    build it from one with solutions planted in every fence style).
+    """
     if edition == "instructor":
         source = ROOT
     elif edition == "student":
         output = output or ROOT / "_build" / "student"
-        source = student_source(output / "source")
+        source = student_source(output / "source", book)
     else:
         raise ValueError(f"edition must be 'instructor' or 'student', got {edition!r}")
     result = build(source, output, capture=capture, env=env)
