@@ -135,7 +135,8 @@ def input_grad_full_correlation(g, weight, args):
     ``g`` gets full padding, ``d * (k - 1)`` zeros per side, less the forward
     padding ``p`` of that side (a negative amount crops), and the weight's
     channel dimensions swap within each group. It equals the transposed
-    convolution, and runs as an ordinary convolution, which is faster on a CPU.
+    convolution and needs nothing but an ordinary convolution; which of the
+    two runs quicker depends on the layer and the machine (chapter 7 times both).
     Like a convolution, it gives a channels-last result when ``g`` or ``weight``
     is channels last.
     """
@@ -176,9 +177,9 @@ def conv2d_weight(
     ``n, i, j``. Read as a convolution over ``(i, j)``, the output gradient is the
     kernel, dilated by the stride, and it slides with a step of the dilation:
     stride and dilation trade places, and the batch plays the role of channels.
-    That convolution has a kernel as large as the output, which convolution
-    libraries handle slowly, so with stride 1 the same sum is organised as one
-    matrix product per kernel tap (:func:`weight_grad_per_tap`).
+    That convolution has a kernel as large as the output gradient and an output
+    only as large as the kernel; with stride 1 the package organises the same
+    sum as one matrix product per kernel tap instead (:func:`weight_grad_per_tap`).
 
     Args:
         input: ``(N, C_in, H_in, W_in)`` or unbatched ``(C_in, H_in, W_in)``.
@@ -252,11 +253,15 @@ def weight_grad_per_tap(x, g, weight_shape, args):
       pixels per row) are computed separately and subtracted
       (:func:`_wrapped_terms`).
 
-    The products run over bands of output rows small enough to stay in the CPU's
-    cache while all taps read them (``BAND_BYTES``). A matrix product is quickest
-    when its right-hand factor is stored row by row: so when ``g`` is channels
-    last (each pixel's channels together) and ``x`` is not, the products are
-    taken the other way round, ``x`` times ``g`` transposed (:func:`_pixel_major`).
+    The products run over bands of output rows of at most ``BAND_BYTES`` (or one
+    row, if a row is larger), every tap reading a band before the next band is
+    touched: a band that fits in the CPU's cache is fetched from memory once, not
+    once per tap. Each product's right-hand factor is a (pixels, channels)
+    matrix, stored row by row only when its tensor is channels last (each
+    pixel's channels together): so when ``g`` is channels last and ``x`` is not,
+    the products are taken the other way round, ``x`` times ``g`` transposed,
+    to hand the matrix library that factor row by row (:func:`_pixel_major`).
+    Whether that is quicker depends on the library and the CPU.
     """
     N, _, H, W = x.shape
     C_out, C_in_g, kH, kW = weight_shape
