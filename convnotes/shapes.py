@@ -114,9 +114,9 @@ def conv_dims(
     )
     if mode == "same" and any(s != 1 for s in values["stride"]):
         raise ValueError(
-            "padding='same' is only defined for stride=1 "
-            "(as in torch.nn.functional.conv2d), "
-            f"got stride={stride!r}"
+            "padding='same' is only defined for stride=1 in "
+            f"torch.nn.functional.conv2d, got stride={stride!r}; for a strided "
+            "'same' as in TensorFlow, pad explicitly with F.pad"
         )
     per_dim = zip(*(values[field] for field in Dim._fields), strict=True)
     return is_tuple, mode, [Dim(*dim) for dim in per_dim]
@@ -130,7 +130,8 @@ def same_padding(kernel_size, dilation=1):
     """Padding before and after each dimension for ``padding="same"``.
 
     PyTorch pads ``dilation * (kernel_size - 1)`` in total, the smaller half
-    before and the larger half after, so an even kernel pads one more at the end.
+    before and the larger half after: when that total is odd (an even kernel
+    with an odd dilation) the end gets one more.
 
     Returns:
         A tuple of ``(before, after)`` pairs, one per dimension (a single pair
@@ -159,7 +160,8 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
         kernel_size: size of the kernel (int or tuple).
         stride: step between windows (int or tuple).
         padding: zeros added on each side (int or tuple), or ``"valid"``
-            (no padding) or ``"same"`` (output as large as the input; stride 1 only).
+            (no padding) or ``"same"`` (output as large as the input; stride 1
+            only, as in PyTorch).
         dilation: spacing between kernel taps (int or tuple).
 
     Returns:
