@@ -1,7 +1,8 @@
 """The gradients of one 2-D convolution, term by term, as chapter 1 derives them.
 
-For a single-channel image ``x`` and kernel ``w`` (no batch, no channels), each
-output is ``y[i, j] = sum over (u, v) of w[u, v] * x_padded[row, col]``. These
+For a single-channel image ``x`` and kernel ``w`` (no batch, no channels), with
+stride ``s`` and dilation ``d``, each output is
+``y[i, j] = sum over (u, v) of w[u, v] * x_padded[s*i + d*u, s*j + d*v]``. These
 helpers list, for every gradient entry, the terms that sum into it, so a
 learner can compare a sum written out by hand with autograd's number.
 """
@@ -21,7 +22,8 @@ def weight_grad_patches(input, kernel_size, stride=1, padding=0, dilation=1):
     """For each kernel entry (u, v), the input pixels it multiplied, one per output.
 
     ``grad_weight[u, v] = (grad_output * patches[(u, v)]).sum()``; with an
-    all-ones ``grad_output`` (the loss ``y.sum()``) it is the patch's sum.
+    all-ones ``grad_output`` (the loss ``y.sum()``) it is the patch's sum. The
+    pixels are those of the zero-padded input: with padding, a patch holds zeros.
 
     Args:
         input: a 2-D image ``(H, W)``.

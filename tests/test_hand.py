@@ -86,6 +86,14 @@ def test_input_grad_is_the_sum_of_its_terms(kwargs):
         torch.testing.assert_close(by_hand.double(), grad_x[r, c])
 
 
+def test_patches_hold_the_padding_zeros_and_terms_skip_padding_pixels():
+    patches = weight_grad_patches(torch.ones(2, 2), 2, padding=1)  # output 3x3
+    assert patches[(0, 0)].tolist() == [[0, 0, 0], [0, 1, 1], [0, 1, 1]]
+    terms = input_grad_terms((2, 2), 2, padding=1)
+    assert set(terms) == {(0, 0), (0, 1), (1, 0), (1, 1)}
+    assert all(len(pairs) == 4 for pairs in terms.values())
+
+
 def test_unread_pixels_have_no_terms():
     terms = input_grad_terms((1, 7), (1, 2), stride=3)  # windows at 0 and 3
     assert [c for (_, c), pairs in sorted(terms.items()) if not pairs] == [2, 5, 6]

@@ -77,9 +77,7 @@ def test_every_solution_passes_its_check(path):
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     ).execute()
-    printed = "".join(
-        output.get("text", "") for output in notebook.cells[-1].outputs
-    )
+    printed = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
     line = next(line for line in printed.splitlines() if line.startswith(MARK))
     results = json.loads(line[len(MARK) :])
     assert set(results) == {label for label, _, _ in cases}

@@ -122,9 +122,7 @@ def solutions(text):
     for _, _, label, body_lines in solution_spans(text):
         body = _body(body_lines)
         code = [
-            "".join(inner)
-            for _, _, _, info, inner in blocks(body)
-            if CODE.match(info)
+            "".join(inner) for _, _, _, info, inner in blocks(body) if CODE.match(info)
         ]
         found.append((label, body, "\n".join(code)))
     return found
