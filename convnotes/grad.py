@@ -135,8 +135,9 @@ def input_grad_full_correlation(g, weight, args):
     ``g`` gets full padding, ``d * (k - 1)`` zeros per side, less the forward
     padding ``p`` of that side (a negative amount crops), and the weight's
     channel dimensions swap within each group. It equals the transposed
-    convolution and needs nothing but an ordinary convolution; which of the
-    two runs quicker depends on the layer and the machine (chapter 7 times both).
+    convolution and needs nothing but an ordinary convolution; the two compute
+    the same sums by different routes and need not take the same time
+    (chapter 7 times both).
     Like a convolution, it gives a channels-last result when ``g`` or ``weight``
     is channels last.
     """
