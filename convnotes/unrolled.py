@@ -26,7 +26,7 @@ from torch import nn
 
 from . import grad
 
-__all__ = ["BlockCS", "patches", "psnr", "train"]
+__all__ = ["BlockCS", "inner_gradient_gap", "patches", "psnr", "train"]
 
 INNER = ("manual", "autograd")
 
@@ -59,7 +59,7 @@ class BlockCS(nn.Module):
                 raise ValueError(f"{name} must be a positive int, got {name}={value!r}")
         self.block, self.inner = block, inner
         generator = torch.Generator().manual_seed(seed)
-        sensing = torch.randn(measurements, 1, block, block, generator=generator)
+        sensing = _draw(torch.randn, (measurements, 1, block, block), generator)
         self.sensing = nn.Parameter(sensing / block)  # rows of unit length, roughly
         self.steps = nn.Parameter(torch.ones(stages))
         self.refine = nn.ModuleList(
@@ -101,13 +101,25 @@ class BlockCS(nn.Module):
         return x
 
 
+def _draw(sample, shape, generator):
+    """Random numbers drawn in float64 and rounded to the default dtype.
+
+    Float32 draws of a given seed can differ between CPUs (PyTorch vectorises
+    them differently); float64 ones do not, so every machine starts the same.
+    """
+    drawn = sample(shape, generator=generator, dtype=torch.float64)
+    return drawn.to(torch.get_default_dtype())
+
+
 def _refinement(features, generator):
     """conv 3x3 (1 -> features), ReLU, conv 3x3 (features -> 1), last layer at zero."""
     first = nn.Conv2d(1, features, 3, padding=1)
     last = nn.Conv2d(features, 1, 3, padding=1)
     with torch.no_grad():
         bound = 1 / math.sqrt(9)
-        first.weight.uniform_(-bound, bound, generator=generator)
+        first.weight.copy_(
+            (2 * _draw(torch.rand, first.weight.shape, generator) - 1) * bound
+        )
         first.bias.zero_()
         last.weight.zero_()  # each stage starts as a plain gradient step
         last.bias.zero_()
@@ -140,20 +152,51 @@ def psnr(estimate, reference):
     return (10 * torch.log10(1 / mse)).item()
 
 
-def train(model, image, steps=300, batch=16, size=64, lr=1e-3, seed=0):
+def _loss(model, x):
+    """Mean squared error of the reconstruction of the images ``x``."""
+    return F.mse_loss(model(model.measure(x), x.shape), x)
+
+
+def inner_gradient_gap(model, x):
+    """How far apart the two gradient steps' parameter gradients are, here and now.
+
+    The loss on the images ``x`` is differentiated with respect to every
+    parameter twice at the model's current parameters, once with each ``inner``
+    gradient step; returns ``|g_manual - g_autograd| / |g_autograd|``, every
+    parameter's gradient in one vector. The model's ``inner`` is left as it was.
+    """
+    gradients = []
+    kept = model.inner
+    try:
+        for inner in INNER:
+            model.inner = inner
+            found = torch.autograd.grad(_loss(model, x), list(model.parameters()))
+            gradients.append(torch.cat([g.flatten() for g in found]))
+    finally:
+        model.inner = kept
+    manual, autograd = gradients
+    return ((manual - autograd).norm() / autograd.norm()).item()
+
+
+def train(model, image, steps=300, batch=16, size=64, lr=1e-3, seed=0, each_step=None):
     """Adam on the mean squared reconstruction error of random crops of ``image``.
 
     Returns the loss of every step. The crops depend only on ``seed``, so two
     models trained with the same seed see the same data in the same order.
+    ``each_step(model, x)``, if given, is called with each batch before the
+    model learns from it, and what it returns is collected: then
+    ``(losses, collected)`` is returned.
     """
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    losses = []
+    losses, collected = [], []
     for _ in range(steps):
         x = patches(image, size, batch, generator)
-        loss = F.mse_loss(model(model.measure(x), x.shape), x)
+        if each_step is not None:
+            collected.append(each_step(model, x))
+        loss = _loss(model, x)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-    return losses
+    return losses if each_step is None else (losses, collected)

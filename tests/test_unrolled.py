@@ -87,6 +87,51 @@ def test_training_lowers_the_loss_and_is_reproducible():
     assert sum(losses[0][-3:]) < sum(losses[0][:3])
 
 
+def test_inner_gradient_gap_is_rounding_and_leaves_the_model_as_it_was():
+    model = small(inner="autograd")
+    x = torch.rand(2, 1, 8, 8, dtype=torch.float64)
+    assert unrolled.inner_gradient_gap(model, x) < 1e-12
+    assert model.inner == "autograd"
+
+
+def test_inner_gradient_gap_sees_a_wrong_gradient_step():
+    class Wrong(unrolled.BlockCS):
+        def data_gradient(self, x, y):
+            scale = 1.1 if self.inner == "manual" else 1.0
+            return scale * super().data_gradient(x, y)
+
+    model = Wrong(block=4, measurements=3, stages=2, features=2).double()
+    x = torch.rand(2, 1, 8, 8, dtype=torch.float64)
+    assert unrolled.inner_gradient_gap(model, x) > 1e-3
+
+
+def test_train_calls_each_step_before_learning_from_each_batch():
+    image = torch.rand(40, 40, dtype=torch.float64)
+    seen = []
+
+    def each_step(model, x):
+        seen.append(x.clone())
+        return unrolled.inner_gradient_gap(model, x)
+
+    losses, gaps = unrolled.train(
+        small(), image, steps=3, batch=2, size=8, each_step=each_step
+    )
+    assert len(losses) == len(gaps) == 3
+    assert max(gaps) < 1e-12
+    # the first call saw the first batch at the initial parameters
+    assert gaps[0] == unrolled.inner_gradient_gap(small(), seen[0])
+    assert losses == unrolled.train(small(), image, steps=3, batch=2, size=8)
+
+
+def test_initial_parameters_are_drawn_in_float64_then_rounded():
+    # float32 draws of one seed differ between CPU kernels, float64 ones do not
+    model = unrolled.BlockCS(block=4, measurements=3, stages=1, features=2, seed=5)
+    generator = torch.Generator().manual_seed(5)
+    drawn = torch.randn(3, 1, 4, 4, generator=generator, dtype=torch.float64)
+    assert torch.equal(model.sensing.detach(), drawn.float() / 4)
+    assert model.sensing.dtype == torch.float32
+
+
 def test_psnr_by_hand():
     reference = torch.full((1, 1, 4, 4), 0.5)
     assert unrolled.psnr(reference + 0.1, reference) == pytest.approx(20.0, abs=1e-4)
