@@ -4,8 +4,9 @@
 layer shapes, the median time of forward + backward of ``F.conv2d`` and each
 hand-written implementation, and their ratio to the built-in. Runs are paired:
 each repeat times the built-in and then every implementation on the same
-tensors, and the ratio is the median of the per-repeat ratios, which keeps
-the comparison fair when the machine's speed drifts.
+tensors, and the ratio is the median of the per-repeat ratios, so a change
+in the machine's speed that lasts longer than one repeat slows both sides of
+each ratio alike.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def paired_medians(steps, repeats):
     A step is a function, timed whole, or a pair ``(prepare, run)``, of which
     only ``run(prepare())`` is timed. Returns ``{name: (median seconds, median
     ratio to the baseline)}``, the ratio taken within each repeat, so that a
-    drift of the machine's speed cancels.
+    drift of the machine's speed slower than one repeat cancels.
     """
     steps = {
         name: step if isinstance(step, tuple) else (lambda: None, lambda _, s=step: s())

@@ -6,9 +6,9 @@ product; its backward is two more matrix products and ``fold``, which adds each
 column back onto the pixels it came from.
 
 ``unfold`` and ``fold`` here give the same results as ``torch.nn.functional``'s,
-computed differently: the windows are a strided *view* of the padded input,
-copied once, and fold adds one strided slice per kernel tap. That keeps the
-cost of the memory traffic close to a single copy (chapter 5 measures it).
+computed with ordinary tensor operations: the windows are a strided *view* of
+the padded input, copied once into columns, and fold adds one strided slice
+per kernel tap (chapter 5 compares them with PyTorch's, and times both).
 """
 
 from __future__ import annotations
@@ -138,10 +138,10 @@ def _batched_matmul(a, b, out=None):
 
 
 # Unfold at most this many bytes of columns at once. The columns are about
-# kH * kW times larger than the input; a block of them this small stays in the
-# processor's last-level cache. Halving it makes twice as many small operations,
-# each of which has to wake the second thread: measured on a 2-core CPU, 8 MiB
-# beat 4 and 16 MiB on the benchmark's layers.
+# kH * kW times larger than the input; a block of them this small fits in the
+# last-level cache of many processors. Halving it makes twice as many small
+# operations, each of which has to wake the other threads: measured on a 2-core
+# CPU, 8 MiB beat 4 and 16 MiB on the benchmark's layers.
 CHUNK_BYTES = 8 * 2**20
 
 
@@ -274,11 +274,13 @@ def _buffers(input, blocks, *rows):
 
     A block's columns have ``C_in * kH * kW`` rows and its product ``C_out``,
     each with one column per image and output pixel of the block. Allocating
-    the same few megabytes afresh for every block costs more than it seems:
-    each new page of memory is a page fault. So the blocks share the buffers,
-    one after another. While autograd records (a backward pass that is itself
-    differentiated), a buffer would be overwritten after autograd saved it,
-    so every block then gets its own tensors: a ``None`` for each buffer.
+    the same few megabytes afresh for every block can cost more than it seems:
+    a large allocation often comes fresh from the operating system, which then
+    handles a page fault for each page on its first write. So the blocks share
+    the buffers, one after another. While autograd records (a backward pass
+    that is itself differentiated), a buffer would be overwritten after
+    autograd saved it, so every block then gets its own tensors: a ``None`` for
+    each buffer.
     """
     if torch.is_grad_enabled():
         return (None,) * len(rows)
