@@ -73,6 +73,18 @@ def test_no_stored_errors(path):
         assert "error" not in kinds, f"{path.name}: error output in\n{cell.source}"
 
 
+TIMES = re.compile(r"perf_counter|time\.time\(|timeit|bench\.compare|paired_medians")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_cells_that_time_are_not_compared(path):
+    """A timing is a fact of the machine: its cell is tagged, and nbval skips it."""
+    for cell in code_cells(path):
+        if TIMES.search(cell.source) and not cell.source.startswith("show_source("):
+            tags = cell.metadata.get("tags", [])
+            assert "nbval-ignore-output" in tags, f"{path.name}:\n{cell.source}"
+
+
 def test_every_notebook_is_in_the_table_of_contents():
     files = set(toc_pages())
     notebooks = {f"book/{p.stem}" for p in NOTEBOOKS}
