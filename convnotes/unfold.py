@@ -200,7 +200,7 @@ class Conv2dUnfold(torch.autograd.Function):
 
     The columns are built a block at a time (:func:`chunks`), and only the input
     and weight are saved: unfolding again in backward costs one copy, where
-    keeping the columns would hold ``kH * kW`` times the input in memory.
+    keeping the columns would hold about ``kH * kW`` times the input.
     Recomputing them from the saved input also keeps backward differentiable.
     Every block's columns and products are built in the same buffers
     (:func:`_buffers`).
@@ -275,7 +275,7 @@ def _buffers(input, blocks, *rows):
     A block's columns have ``C_in * kH * kW`` rows and its product ``C_out``,
     each with one column per image and output pixel of the block. Allocating
     the same few megabytes afresh for every block can cost more than it seems:
-    a large allocation often comes fresh from the operating system, which then
+    a large allocation can come fresh from the operating system, which then
     handles a page fault for each page on its first write. So the blocks share
     the buffers, one after another. While autograd records (a backward pass
     that is itself differentiated), a buffer would be overwritten after
