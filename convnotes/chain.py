@@ -1,8 +1,10 @@
 """Gradients chained by hand through several layers: a forum question's three problems.
 
-Each function returns the loss ``0.5 * ||k * z - y||^2`` (``*`` a convolution
-with the measurement kernel ``k`` at ``stride``) and its gradients, computed
-with :mod:`convnotes.grad` and ReLU's mask instead of autograd. They are built
+``problem1``, ``problem2`` and ``problem3`` return the loss
+``0.5 * ||k * z - y||^2`` (``*`` a convolution with the measurement kernel
+``k`` at ``stride``) and its gradients, computed with :mod:`convnotes.grad` and
+ReLU's mask instead of autograd; ``problem3_forward`` and ``problem3_backward``
+are ``problem3``'s two halves. They are built
 from differentiable operations, so they can sit inside a network that is
 trained (or be differentiated again).
 """
@@ -53,8 +55,9 @@ def problem3_forward(x, w1, w2, k, y, stride=32):
     """The forward pass of problem 3, keeping what the backward pass needs.
 
     Returns ``(L, a1, r)``: the loss, ReLU's output and the measurement error.
-    ``a1`` is stored channels last (each pixel's 32 channels together), the
-    layout in which the backward pass's matrix products run fastest.
+    ``a1`` is stored channels last (each pixel's 32 channels together), so that
+    the backward pass's per-tap products for ``dL/dw1`` take their right-hand
+    factor row by row (chapter 7).
     """
     # ReLU may overwrite z1 in place: the convolution's gradients need
     # its input and weight, not its output, and ReLU's gradient can be

@@ -406,7 +406,7 @@ def _(answer):
         reference,
         [(x, w1, w2, k, y, 4)],
         "problem3_leaky",
-        "only the mask changes: torch.where(z1 > 0, 1.0, 0.1).",
+        "only the mask changes: torch.where(a1 > 0, grad_a1, 0.1 * grad_a1).",
     )
 
 
