@@ -1,12 +1,11 @@
 """convnotes.exercises: every checker passes a right answer and explains wrong ones."""
 
-import re
-
 import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
 
+import myst_solutions
 from conftest import ROOT
 from convnotes import chain, exercises, grad
 from convnotes.exercises import check
@@ -280,10 +279,7 @@ def book_exercises():
     found = {}
     for path in sorted((ROOT / "book").glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
-            for label, text in re.findall(
-                r"````\{exercise\}\n:label: (\S+)\n(.*?)````", cell.source, re.S
-            ):
-                found[label] = text
+            found.update(myst_solutions.exercises(cell.source))
     return found
 
 
