@@ -1,8 +1,9 @@
 """Checking a learner's answer: compare, and say where it is wrong.
 
-The building blocks of :mod:`convnotes.exercises`: a checker compares an
-answer with :func:`number`, :func:`tensor`, :func:`function`, each of which
-raises :class:`Wrong` with the message a learner should read.
+The building blocks of :mod:`convnotes.exercises`: a checker, registered under
+its exercise's label with :func:`checker`, compares an answer with
+:func:`number`, :func:`tensor`, :func:`function`, each of which raises
+:class:`Wrong` with the message a learner should read.
 """
 
 from __future__ import annotations
@@ -11,7 +12,37 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["Feedback", "Wrong", "function", "number", "parts", "tensor"]
+__all__ = [
+    "CHECKERS",
+    "Feedback",
+    "Wrong",
+    "checker",
+    "function",
+    "number",
+    "parts",
+    "random",
+    "tensor",
+]
+
+CHECKERS = {}  # exercise label -> checker
+
+
+def checker(label):
+    """Register the decorated function as the checker of exercise ``label``."""
+
+    def register(check):
+        if label in CHECKERS:
+            raise ValueError(f"two checkers for the exercise label={label!r}")
+        CHECKERS[label] = check
+        return check
+
+    return register
+
+
+def random(*shape, seed):
+    """A float64 tensor of standard normal draws, the same for a given ``seed``."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(*shape, generator=generator, dtype=torch.float64)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Showing the package's own source inside the book.
+"""Showing the package's own source, and pages that fetch nothing, in the book.
 
 A chapter that teaches an implementation shows the code the package really
 runs, read from the installed module, so the book and the package cannot drift.
@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import textwrap
 
-__all__ = ["show_source", "source"]
+__all__ = ["offline_controls", "show_source", "source"]
 
 
 def source(obj, docstring=True):
@@ -36,8 +37,12 @@ def source(obj, docstring=True):
     if not is_doc:
         return text
     lines = text.splitlines(keepends=True)
-    # ast line numbers are 1-based and end_lineno is inclusive
-    return "".join(lines[: first.lineno - 1] + lines[first.end_lineno :])
+    # ast line numbers are 1-based and end_lineno is inclusive; a blank line
+    # that only set the docstring apart goes with it
+    rest = lines[first.end_lineno :]
+    if rest and not rest[0].strip():
+        rest = rest[1:]
+    return "".join(lines[: first.lineno - 1] + rest)
 
 
 def show_source(obj, docstring=False):
@@ -45,3 +50,31 @@ def show_source(obj, docstring=False):
     from IPython.display import Markdown
 
     return Markdown(f"```python\n{source(obj, docstring=docstring).rstrip()}\n```")
+
+
+# the play controls' Font Awesome icons, as characters every font has
+ICONS = {
+    "fa fa-minus": "−",
+    "fa fa-fast-backward": "⇤",
+    "fa fa-step-backward": "◁",
+    "fa fa-play fa-flip-horizontal": "◀",
+    "fa fa-pause": "❚❚",
+    "fa fa-play": "▶",
+    "fa fa-step-forward": "▷",
+    "fa fa-fast-forward": "⇥",
+    "fa fa-plus": "+",
+}
+
+
+def offline_controls(html):
+    """matplotlib's animation HTML without its Font Awesome stylesheet from a CDN.
+
+    The page then fetches nothing, and the buttons show plain characters
+    (their titles still say what each does).
+    """
+    html = re.sub(
+        r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">', "", html
+    )
+    for icon, text in ICONS.items():
+        html = html.replace(f'<i class="{icon}"></i>', text)
+    return html

@@ -13,7 +13,8 @@ import itertools
 
 import torch.nn.functional as F
 
-from .geometry import pair, tap_slices, window_args, window_reads
+from .arguments import pair, window_args
+from .geometry import tap_slices, window_reads
 
 __all__ = ["input_grad_terms", "weight_grad_patches"]
 
@@ -64,7 +65,7 @@ def input_grad_terms(input_size, kernel_size, stride=1, padding=0, dilation=1):
     """
     input_size, kernel_size = pair(input_size), pair(kernel_size)
     args = window_args(input_size, kernel_size, stride, padding, dilation)
-    (top, _), (left, _) = args.padding
+    left, _, top, _ = args.pad
     terms = {pixel: [] for pixel in itertools.product(*map(range, input_size))}
     for position in itertools.product(*map(range, args.output_size)):
         for u, v, row, col in window_reads(args, kernel_size, position):

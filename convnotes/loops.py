@@ -14,8 +14,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .geometry import apply_conv2d, crop, tap_slices
-from .grad import conv2d_bias
+from .arguments import conv2d_function
+from .geometry import crop, tap_slices
 
 __all__ = [
     "Conv2dLoops",
@@ -51,7 +51,7 @@ def loops_forward(input, weight, bias, args):
 def loops_grad_input(grad_output, weight, input_shape, args):
     """d loss / d input: each tap sends ``tap.T @ grad_output`` back where it read."""
     N, C_in, H, W = input_shape
-    (top, bottom), (left, right) = args.padding
+    left, right, top, bottom = args.pad
     grad_padded = grad_output.new_zeros(N, C_in, H + top + bottom, W + left + right)
     for in_ch, out_ch in _group_channels(weight, args.groups):
         for u, v, rows, cols in tap_slices(args, weight.shape[2:]):
@@ -96,38 +96,12 @@ class Conv2dLoops(torch.autograd.Function):
         if needs_weight:
             grad_weight = loops_grad_weight(grad_output, input, weight.shape, ctx.args)
         if needs_bias:
-            grad_bias = conv2d_bias(grad_output)
+            grad_bias = grad_output.sum((0, 2, 3))  # each output adds bias[o]
         return grad_input, grad_weight, grad_bias, None
 
 
-def conv2d_loops(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution computed as a loop over kernel taps, backward written by hand.
-
-    Derived in chapter 4. Same arguments and results as
-    ``torch.nn.functional.conv2d``.
-
-    Args:
-        input: ``(N, C_in, H_in, W_in)`` or unbatched ``(C_in, H_in, W_in)``.
-        weight: ``(C_out, C_in / groups, kH, kW)``.
-        bias: ``(C_out,)`` or None.
-        stride, dilation: an int or a pair (height, width).
-        padding: an int, a pair, ``"valid"`` or ``"same"``.
-        groups: how many independent groups the channels are split into.
-
-    Returns:
-        ``(N, C_out, H_out, W_out)``, or ``(C_out, H_out, W_out)`` when unbatched.
-
-    Shape:
-        ``H_out = floor((H_in + 2*p[0] - d[0]*(kH - 1) - 1) / s[0]) + 1`` with
-        ``s, p, d`` the stride, padding and dilation, and the same for ``W_out``.
-
-    Example:
-        >>> x = torch.arange(9.0).view(1, 1, 3, 3)
-        >>> w = torch.tensor([[[[1.0, 0.0], [0.0, -1.0]]]])
-        >>> conv2d_loops(x, w)
-        tensor([[[[-4., -4.],
-                  [-4., -4.]]]])
-    """
-    return apply_conv2d(
-        Conv2dLoops, input, weight, bias, stride, padding, dilation, groups
-    )
+conv2d_loops = conv2d_function(
+    Conv2dLoops,
+    "conv2d_loops",
+    "2-D convolution as a loop over kernel taps, backward written by hand (chapter 4).",
+)

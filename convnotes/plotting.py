@@ -18,7 +18,9 @@ from matplotlib import animation
 from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
 
-from .geometry import pair, window_args, window_reads
+from .arguments import pair, window_args
+from .display import offline_controls
+from .geometry import window_reads
 from .hand import input_grad_terms
 
 __all__ = [
@@ -75,7 +77,7 @@ class ConvPicture:
             self.input_size, self.kernel_size, stride, padding, dilation
         )
         H, W = self.input_size
-        (top, bottom), (left, right) = self.args.padding
+        left, right, top, bottom = self.args.pad
         self.padded_size = (H + top + bottom, W + left + right)
         if values is not None and tuple(values.shape) != self.input_size:
             raise ValueError(
@@ -243,34 +245,6 @@ def show_animation(
     random_id = re.search(r"_anim_img([0-9a-f]+)", html).group(1)
     stable_id = hashlib.sha1(html.replace(random_id, "").encode()).hexdigest()
     return HTML(offline_controls(html.replace(random_id, stable_id)))
-
-
-# the play controls' Font Awesome icons, as characters every font has
-ICONS = {
-    "fa fa-minus": "−",
-    "fa fa-fast-backward": "⇤",
-    "fa fa-step-backward": "◁",
-    "fa fa-play fa-flip-horizontal": "◀",
-    "fa fa-pause": "❚❚",
-    "fa fa-play": "▶",
-    "fa fa-step-forward": "▷",
-    "fa fa-fast-forward": "⇥",
-    "fa fa-plus": "+",
-}
-
-
-def offline_controls(html):
-    """matplotlib's animation HTML without its Font Awesome stylesheet from a CDN.
-
-    The page then fetches nothing, and the buttons show plain characters
-    (their titles still say what each does).
-    """
-    html = re.sub(
-        r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">', "", html
-    )
-    for icon, text in ICONS.items():
-        html = html.replace(f'<i class="{icon}"></i>', text)
-    return html
 
 
 def usage_counts(input_size, kernel_size, stride=1, padding=0, dilation=1):

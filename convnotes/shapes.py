@@ -7,119 +7,14 @@ ints, or tuples (one entry per spatial dimension) mixed with ints, the way
 
 from __future__ import annotations
 
-import operator
-from typing import NamedTuple
+from .arguments import check_fit, conv_dims
 
 __all__ = [
     "conv_output_size",
     "conv_transpose_output_size",
-    "Dim",
-    "conv_dims",
     "output_padding_for",
     "same_padding",
 ]
-
-PADDING_STRINGS = ("valid", "same")
-POSITIVE_ARGS = ("input_size", "kernel_size", "stride", "dilation")
-
-
-class Dim(NamedTuple):
-    """The arguments of a convolution along one spatial dimension."""
-
-    input_size: int
-    kernel_size: int
-    stride: int
-    padding: int  # on each side; 0 for "valid" and "same"
-    dilation: int
-    output_padding: int = 0
-
-    @property
-    def span(self):
-        """How many input pixels one (dilated) kernel window covers."""
-        return self.dilation * (self.kernel_size - 1) + 1
-
-
-def _as_int(value, name, shown):
-    """``operator.index(value)``, or a TypeError that names the argument."""
-    if not isinstance(value, bool):
-        try:
-            return operator.index(value)
-        except TypeError:
-            pass
-    raise TypeError(
-        f"{name} must be an int or a tuple of ints, "
-        f"got {name}={shown!r} ({type(value).__name__})"
-    )
-
-
-def _per_dim(**args):
-    """Turn every argument into a tuple of ints of one common length.
-
-    Returns ``(is_tuple, values)``: whether any argument was a tuple (or list),
-    so the caller knows whether to answer with an int, and the tuples by name.
-    """
-    lengths = {name: len(v) for name, v in args.items() if isinstance(v, (tuple, list))}
-    for name, length in lengths.items():
-        if length == 0:
-            raise ValueError(
-                f"{name} must not be an empty tuple, got {name}={args[name]!r}"
-            )
-    if len(set(lengths.values())) > 1:
-        shown = ", ".join(f"{name}={tuple(args[name])!r}" for name in lengths)
-        raise ValueError(f"tuple arguments must have the same length, got {shown}")
-    n = next(iter(lengths.values()), 1)
-    values = {}
-    for name, value in args.items():
-        if isinstance(value, (tuple, list)):
-            values[name] = tuple(_as_int(v, name, value) for v in value)
-        else:
-            values[name] = (_as_int(value, name, value),) * n
-        minimum = 1 if name in POSITIVE_ARGS else 0
-        if any(v < minimum for v in values[name]):
-            kind = "positive" if minimum else "non-negative"
-            raise ValueError(f"{name} must be {kind}, got {name}={value!r}")
-    return bool(lengths), values
-
-
-def _padding_mode(padding):
-    """Return "valid", "same" or None (numeric padding); reject other strings."""
-    if not isinstance(padding, str):
-        return None
-    if padding not in PADDING_STRINGS:
-        raise ValueError(
-            "padding must be an int, a tuple of ints, 'valid' or 'same', "
-            f"got padding={padding!r}"
-        )
-    return padding
-
-
-def conv_dims(
-    input_size, kernel_size, stride=1, padding=0, dilation=1, output_padding=0
-):
-    """Validate a convolution's size arguments and split them per dimension.
-
-    Returns ``(is_tuple, mode, dims)``: whether to answer with a tuple, the
-    padding string (or None for numeric padding) and a list of :class:`Dim`.
-    Checks every rule both size functions share; the fit of the kernel and the
-    limits on ``output_padding`` are checked by the function that needs them.
-    """
-    mode = _padding_mode(padding)
-    is_tuple, values = _per_dim(
-        input_size=input_size,
-        kernel_size=kernel_size,
-        stride=stride,
-        padding=0 if mode else padding,
-        dilation=dilation,
-        output_padding=output_padding,
-    )
-    if mode == "same" and any(s != 1 for s in values["stride"]):
-        raise ValueError(
-            "padding='same' is only defined for stride=1 in "
-            f"torch.nn.functional.conv2d, got stride={stride!r}; for a strided "
-            "'same' as in TensorFlow, pad explicitly with F.pad"
-        )
-    per_dim = zip(*(values[field] for field in Dim._fields), strict=True)
-    return is_tuple, mode, [Dim(*dim) for dim in per_dim]
 
 
 def _answer(is_tuple, values):
@@ -143,10 +38,8 @@ def same_padding(kernel_size, dilation=1):
         >>> same_padding((4, 3), dilation=(1, 2))
         ((1, 2), (2, 2))
     """
-    is_tuple, _, dims = conv_dims(1, kernel_size, dilation=dilation)
-    return _answer(
-        is_tuple, [((d.span - 1) // 2, d.span - 1 - (d.span - 1) // 2) for d in dims]
-    )
+    is_tuple, _, dims = conv_dims(1, kernel_size, padding="same", dilation=dilation)
+    return _answer(is_tuple, [(d.before, d.after) for d in dims])
 
 
 def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
@@ -185,22 +78,10 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
         >>> conv_output_size(7, 3, padding="same", dilation=2)
         7
     """
-    is_tuple, mode, dims = conv_dims(input_size, kernel_size, stride, padding, dilation)
-    if mode == "same":
-        return _answer(is_tuple, [d.input_size for d in dims])
-    sizes = []
-    for d in dims:
-        padded = d.input_size + 2 * d.padding
-        if d.span > padded:
-            raise ValueError(
-                f"kernel does not fit: kernel_size={kernel_size!r} "
-                f"with dilation={dilation!r} spans {d.span}, "
-                f"but input_size={input_size!r} with padding={padding!r} "
-                f"is only {padded} wide when padded"
-            )
-        # the window starts at 0, stride, 2*stride, ... while it still fits
-        sizes.append((padded - d.span) // d.stride + 1)
-    return _answer(is_tuple, sizes)
+    is_tuple, _, dims = conv_dims(input_size, kernel_size, stride, padding, dilation)
+    check_fit(dims, input_size, kernel_size, padding, dilation)
+    # Dim.output_size: (input_size + padding on both sides - span) // stride + 1
+    return _answer(is_tuple, [d.output_size for d in dims])
 
 
 def conv_transpose_output_size(
@@ -240,7 +121,7 @@ def conv_transpose_output_size(
         >>> conv_transpose_output_size(4, 3, stride=2, padding=1, output_padding=1)
         8
     """
-    is_tuple, mode, dims = conv_dims(
+    is_tuple, _, dims = conv_dims(
         input_size, kernel_size, stride, padding, dilation, output_padding
     )
     sizes = []
@@ -251,10 +132,9 @@ def conv_transpose_output_size(
                 f"output_padding={output_padding!r} with stride={stride!r}, "
                 f"dilation={dilation!r}"
             )
-        if mode == "same":
-            sizes.append(d.input_size + d.output_padding)
-            continue
-        size = (d.input_size - 1) * d.stride - 2 * d.padding + d.span + d.output_padding
+        # the convolution's formula, solved for its input size
+        size = (d.input_size - 1) * d.stride - d.before - d.after + d.span
+        size += d.output_padding
         if size < 1:
             raise ValueError(
                 f"padding={padding!r} is too large: input_size={input_size!r} with "
@@ -280,11 +160,6 @@ def output_padding_for(input_size, kernel_size, stride=1, padding=0, dilation=1)
         >>> conv_transpose_output_size(out, 3, stride=2, padding=1, output_padding=1)
         8
     """
-    conv_output_size(
-        input_size, kernel_size, stride, padding, dilation
-    )  # checks the fit
     is_tuple, _, dims = conv_dims(input_size, kernel_size, stride, padding, dilation)
-    # with "same" (stride 1) and "valid" the padding in dims is 0, as it should be here
-    return _answer(
-        is_tuple, [(d.input_size + 2 * d.padding - d.span) % d.stride for d in dims]
-    )
+    check_fit(dims, input_size, kernel_size, padding, dilation)
+    return _answer(is_tuple, [(d.padded - d.span) % d.stride for d in dims])

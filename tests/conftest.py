@@ -88,7 +88,7 @@ PLANTS = [
 def planted_book(destination):
     """A copy of book/ with PLANTS added: half to a chapter, half to a page."""
     shutil.copytree(ROOT / "book", destination)
-    chapter = destination / "09_applications.ipynb"
+    chapter = destination / "10_applications.ipynb"
     notebook = nbformat.read(chapter, as_version=4)
     page = destination / "instructor_guide.md"
     text = page.read_text()

@@ -4,7 +4,14 @@ import pytest
 import torch
 from torch.autograd import gradcheck, gradgradcheck
 
-from convnotes import chain
+from convnotes import chain, fast
+
+# problem 3 three ways: plain with convnotes.grad, plain with convnotes.fast, tuned
+PROBLEM3 = {
+    "plain": chain.problem3,
+    "plain-fast": lambda *args, **kw: chain.problem3(*args, **kw, gradients=fast),
+    "tuned": fast.problem3,
+}
 
 
 def forum_tensors(C_x, w1_out, dtype=torch.float64, size=128, seed=0):
@@ -43,21 +50,23 @@ def test_problem2():
     assert max(relative_errors(manual, expected)) < 1e-12
 
 
-def test_problem3():
+@pytest.mark.parametrize("way", PROBLEM3)
+def test_problem3(way):
     x, y, k, w1, w2 = forum_tensors(32, 32)
-    loss, *manual = chain.problem3(x, w1, w2, k, y)
+    loss, *manual = PROBLEM3[way](x, w1, w2, k, y)
     expected = torch.autograd.grad(loss, (x, w1, w2))
     assert max(relative_errors(manual, expected)) < 1e-12
 
 
-def test_problem3_in_float32_as_the_question_ran_it():
+@pytest.mark.parametrize("way", PROBLEM3)
+def test_problem3_in_float32_as_the_question_ran_it(way):
     x, y, k, w1, w2 = forum_tensors(32, 32, dtype=torch.float32)
-    loss, *manual = chain.problem3(x, w1, w2, k, y)
+    loss, *manual = PROBLEM3[way](x, w1, w2, k, y)
     expected = torch.autograd.grad(loss, (x, w1, w2))
     assert max(relative_errors(manual, expected)) < 1e-5
 
 
-@pytest.mark.parametrize("problem", ["problem2", "problem3"])
+@pytest.mark.parametrize("problem", ["problem2", *PROBLEM3])
 def test_manual_gradients_are_differentiable(problem):
     """The manual gradients as functions of the weights: gradcheck, gradgradcheck."""
     torch.manual_seed(0)
@@ -75,19 +84,18 @@ def test_manual_gradients_are_differentiable(problem):
         inputs = (make(4, 3, 3, 3, grad=True), make(1, 4, 3, 3, grad=True))
 
         def manual(w1, w2):
-            return chain.problem3(x, w1, w2, k, y, stride=4)[1:]
+            return PROBLEM3[problem](x, w1, w2, k, y, stride=4)[1:]
 
     assert gradcheck(manual, inputs)
     assert gradgradcheck(manual, inputs)
 
 
-def test_problem3_keeps_a1_and_returns_dx_channels_last():
+def test_tuned_problem3_keeps_a1_and_returns_dx_channels_last():
     """The layout the docstrings promise (it changes no number, only the time)."""
     x, y, k, w1, w2 = forum_tensors(32, 32, size=64)
     with torch.no_grad():
-        _, a1, r = chain.problem3_forward(x, w1, w2, k, y)
-        grad_x, _, _ = chain.problem3_backward(x, w1, w2, k, a1, r)
+        _, a1, r = fast.chain.problem3_forward(x, w1, w2, k, y)
+        grad_x, _, _ = fast.chain.problem3_backward(x, w1, w2, k, a1, r)
     for t in (a1, grad_x):
         assert t.is_contiguous(memory_format=torch.channels_last)
         assert not t.is_contiguous()
-    assert r.is_contiguous()

@@ -1,4 +1,5 @@
-"""conv2d_loops and conv2d_unfold: the contract of F.conv2d, backward by hand."""
+"""conv2d_loops, conv2d_unfold and fast.conv2d_unfold: the contract of F.conv2d,
+backward by hand."""
 
 import random
 import warnings
@@ -12,8 +13,8 @@ from torch.autograd import gradcheck, gradgradcheck
 
 import convnotes as cn
 
-IMPLEMENTATIONS = [cn.conv2d_loops, cn.conv2d_unfold]
-ids = [f.__name__ for f in IMPLEMENTATIONS]
+IMPLEMENTATIONS = [cn.conv2d_loops, cn.conv2d_unfold, cn.fast.conv2d_unfold]
+ids = ["loops", "unfold", "fast"]
 TOL = dict(rtol=1e-10, atol=1e-10)
 
 
@@ -177,12 +178,14 @@ def test_only_the_gradients_asked_for_are_computed(conv):
     )
 
 
-def test_unfold_does_not_depend_on_how_the_batch_is_chunked(monkeypatch):
+def test_fast_unfold_does_not_depend_on_how_the_batch_is_blocked(monkeypatch):
     x, w, b = tensors(5, 4, 8, 8, 6, 3, 3, groups=2)
-    full = grads(cn.conv2d_unfold, x, w, b, torch.ones(5, 6, 8, 8), padding=1, groups=2)
-    monkeypatch.setattr("convnotes.unfold.CHUNK_BYTES", 1)  # one image at a time
+    full = grads(
+        cn.fast.conv2d_unfold, x, w, b, torch.ones(5, 6, 8, 8), padding=1, groups=2
+    )
+    monkeypatch.setattr("convnotes.fast.unfold.BLOCK_BYTES", 1)  # one row at a time
     chunked = grads(
-        cn.conv2d_unfold, x, w, b, torch.ones(5, 6, 8, 8), padding=1, groups=2
+        cn.fast.conv2d_unfold, x, w, b, torch.ones(5, 6, 8, 8), padding=1, groups=2
     )
     for a, c in zip(full, chunked, strict=True):
         torch.testing.assert_close(a, c, **TOL)
@@ -190,25 +193,27 @@ def test_unfold_does_not_depend_on_how_the_batch_is_chunked(monkeypatch):
 
 # bytes of columns per output row below: 4 channels * 9 taps * 8 columns * 8 bytes
 @pytest.mark.parametrize(
-    ("chunk_bytes", "blocks"),
+    ("block_bytes", "blocks"),
     [(5 * 2304, 10), (2 * 9 * 2304, 3)],
     ids=["bands of 5 and 4 rows", "2, 2 and 1 images"],
 )
-def test_unfold_blocks_of_unequal_size_share_buffers(chunk_bytes, blocks, monkeypatch):
+def test_fast_unfold_blocks_of_unequal_size_share_buffers(
+    block_bytes, blocks, monkeypatch
+):
     """Every block's columns are built in one buffer, the last, smaller block in
     its start; with and without autograd recording the backward."""
-    monkeypatch.setattr("convnotes.unfold.CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr("convnotes.fast.unfold.BLOCK_BYTES", block_bytes)
     x, w, b = tensors(5, 4, 9, 8, 6, 3, 3, groups=2)
-    assert len(chunks_of(x, w, padding=1, groups=2)) == blocks
-    assert_matches_pytorch(cn.conv2d_unfold, x, w, b, padding=1, groups=2)
+    assert len(blocks_of(x, w, padding=1, groups=2)) == blocks
+    assert_matches_pytorch(cn.fast.conv2d_unfold, x, w, b, padding=1, groups=2)
     assert gradgradcheck(
-        lambda x, w: cn.conv2d_unfold(x, w, padding=1, groups=2), (x[:1], w)
+        lambda x, w: cn.fast.conv2d_unfold(x, w, padding=1, groups=2), (x[:1], w)
     )
 
 
-def chunks_of(x, w, **kwargs):
-    args = cn.geometry.conv2d_args(x, w, None, **kwargs)
-    return cn.unfold.chunks(x, w, args)
+def blocks_of(x, w, **kwargs):
+    args = cn.arguments.conv2d_args(x, w, None, **kwargs)
+    return cn.fast.unfold.blocks(x, w, args)
 
 
 # 3. gradcheck and gradgradcheck: the backward, and the backward of the backward

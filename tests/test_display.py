@@ -20,11 +20,21 @@ def test_source_without_docstring_drops_exactly_the_docstring():
     text = source(conv_output_size, docstring=False)
     assert text.startswith("def conv_output_size(input_size, kernel_size, stride=1")
     assert '"""' not in text and "Example:" not in text
-    assert "return _answer(is_tuple, sizes)" in text
+    assert "return _answer(is_tuple, [d.output_size for d in dims])" in text
     full = source(conv_output_size).splitlines()
     doc_lines = len(inspect.getdoc(conv_output_size).splitlines())
     # the docstring takes its text lines plus the line of its closing quotes
     assert len(text.splitlines()) == len(full) - doc_lines - 1
+
+
+class Documented:
+    """A class whose docstring is set apart by a blank line."""
+
+    size = 1
+
+
+def test_the_blank_line_after_a_class_docstring_goes_with_it():
+    assert source(Documented, docstring=False) == "class Documented:\n    size = 1\n"
 
 
 def test_source_of_a_function_without_docstring_is_unchanged():

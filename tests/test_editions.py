@@ -84,7 +84,7 @@ def test_the_student_edition_has_no_solution_text(built_student):
     text = haystack(html_dir)
     assert (
         "exercise admonition"
-        in (html_dir / "book" / "09_applications.html").read_text()
+        in (html_dir / "book" / "10_applications.html").read_text()
     )
     found = needles()
     assert sum(map(len, found.values())) > 100

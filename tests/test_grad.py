@@ -1,4 +1,6 @@
-"""convnotes.grad: closed-form gradients, against torch.nn.grad and autograd."""
+"""convnotes.grad and convnotes.fast: closed-form gradients, against torch.nn.grad
+and autograd. Every test of the contract runs on both, the teaching versions and
+the fast ones."""
 
 import warnings
 
@@ -10,9 +12,14 @@ from hypothesis import strategies as st
 from test_conv2d import CONFIGS, tensors
 from torch.autograd import gradcheck, gradgradcheck
 
-from convnotes import geometry, grad
+from convnotes import fast
+from convnotes import grad as teaching
 
 TOL = dict(rtol=1e-10, atol=1e-10)
+
+
+# every test runs on the module ``grad``: convnotes.grad, then convnotes.fast
+pytestmark = pytest.mark.parametrize("grad", [teaching, fast], ids=["grad", "fast"])
 
 
 def autograd_grads(x, w, b, **kwargs):
@@ -24,7 +31,7 @@ def autograd_grads(x, w, b, **kwargs):
     return grad_output, torch.autograd.grad(y, inputs, grad_output)
 
 
-def test_by_hand():
+def test_by_hand(grad):
     # the 2x2 kernel on the 3x3 image: weight gradient = patch sums; input gradient
     # = sums of the kernel entries that touched each pixel
     x = torch.arange(9.0, dtype=torch.float64).view(1, 1, 3, 3)
@@ -36,11 +43,11 @@ def test_by_hand():
         [4, 10, 6],
         [3, 7, 4],
     ]
-    assert grad.conv2d_bias(g).tolist() == [4.0]
+    assert teaching.conv2d_bias(g).tolist() == [4.0]
 
 
 @pytest.mark.parametrize(("shape", "kwargs", "extra"), CONFIGS)
-def test_matches_autograd_and_torch_nn_grad(shape, kwargs, extra):
+def test_matches_autograd_and_torch_nn_grad(shape, kwargs, extra, grad):
     x, w, b = tensors(**shape, groups=kwargs["groups"], **extra)
     grad_output, expected = autograd_grads(x, w, b, **kwargs)
     grad_input = grad.conv2d_input(x.shape, w, grad_output, **kwargs)
@@ -48,7 +55,9 @@ def test_matches_autograd_and_torch_nn_grad(shape, kwargs, extra):
     torch.testing.assert_close(grad_input, expected[0], **TOL)
     torch.testing.assert_close(grad_weight, expected[1], **TOL)
     if b is not None:
-        torch.testing.assert_close(grad.conv2d_bias(grad_output), expected[2], **TOL)
+        torch.testing.assert_close(
+            teaching.conv2d_bias(grad_output), expected[2], **TOL
+        )
     if not isinstance(kwargs["padding"], str) and not extra["unbatched"]:
         torch.testing.assert_close(
             grad_input,
@@ -71,7 +80,7 @@ CASES = [
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize(("shape", "kwargs"), CASES)
-def test_gradients_are_differentiable(shape, kwargs):
+def test_gradients_are_differentiable(shape, kwargs, grad):
     x, w, _ = tensors(**shape, groups=kwargs.get("groups", 1), bias=False)
     g = torch.randn_like(F.conv2d(x, w, **kwargs)).requires_grad_()
 
@@ -95,7 +104,7 @@ def test_gradients_are_differentiable(shape, kwargs):
     padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
     dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
 )
-def test_property_matches_autograd(N, H, W, k, stride, padding, dilation):
+def test_property_matches_autograd(N, H, W, k, stride, padding, dilation, grad):
     x, w, _ = tensors(N, 2, H, W, 3, *k, bias=False)
     kwargs = dict(stride=stride, padding=padding, dilation=dilation)
     try:
@@ -124,70 +133,70 @@ G = torch.zeros(1, 4, 3, 3, dtype=torch.float64)
     ("call", "error", "message"),
     [
         (
-            lambda: grad.conv2d_input((5, 5), W, G),
+            lambda grad: grad.conv2d_input((5, 5), W, G),
             ValueError,
             "input_size must have 4 entries",
         ),
         (
-            lambda: grad.conv2d_input(7, W, G),
+            lambda grad: grad.conv2d_input(7, W, G),
             TypeError,
             "input_size must be a sequence",
         ),
         (
-            lambda: grad.conv2d_input(X.shape, W, G[:, :3]),
+            lambda grad: grad.conv2d_input(X.shape, W, G[:, :3]),
             ValueError,
             "grad_output must have the convolution's output shape (1, 4, 3, 3)",
         ),
         (
-            lambda: grad.conv2d_input((1, 2, 5, 5), W, G),
+            lambda grad: grad.conv2d_input((1, 2, 5, 5), W, G),
             ValueError,
             "weight expects C_in=3",
         ),
         (
-            lambda: grad.conv2d_input(X.shape, W, G, stride=0),
+            lambda grad: grad.conv2d_input(X.shape, W, G, stride=0),
             ValueError,
             "stride must be",
         ),
         (
-            lambda: grad.conv2d_input(X.shape, "w", G),
+            lambda grad: grad.conv2d_input(X.shape, "w", G),
             TypeError,
             "weight must be a torch.Tensor",
         ),
         (
-            lambda: grad.conv2d_weight(X, (4, 3, 3), G),
+            lambda grad: grad.conv2d_weight(X, (4, 3, 3), G),
             ValueError,
             "weight_size must have 4",
         ),
         (
-            lambda: grad.conv2d_weight(X, W.shape, G, padding=1),
+            lambda grad: grad.conv2d_weight(X, W.shape, G, padding=1),
             ValueError,
             "grad_output.shape=(1, 4, 3, 3)",
         ),
         (
-            lambda: grad.conv2d_weight([1.0], W.shape, G),
+            lambda grad: grad.conv2d_weight([1.0], W.shape, G),
             TypeError,
             "input must be a torch",
         ),
         (
-            lambda: grad.conv2d_weight(X, (4, 3, 7, 7), G),
+            lambda grad: grad.conv2d_weight(X, (4, 3, 7, 7), G),
             ValueError,
             "kernel does not fit",
         ),
         (
-            lambda: grad.conv2d_bias(torch.zeros(3)),
+            lambda grad: teaching.conv2d_bias(torch.zeros(3)),
             ValueError,
             "grad_output must be a 4-D",
         ),
     ],
 )
-def test_bad_input(call, error, message):
+def test_bad_input(call, error, message, grad):
     with pytest.raises(error) as info:
-        call()
+        call(grad)
     assert message in str(info.value)
 
 
 @pytest.mark.parametrize("stride", [1, 2])
-def test_no_autograd_inside(stride):
+def test_no_autograd_inside(stride, grad):
     """The closed forms call neither autograd nor PyTorch's convolution backward."""
     x, w, _ = tensors(2, 2, 6, 6, 3, 3, 3, bias=False)
     kwargs = dict(stride=stride, padding=1, dilation=2)
@@ -202,117 +211,3 @@ def test_no_autograd_inside(stride):
     expected = torch.autograd.grad(y, (x, w), g)
     torch.testing.assert_close(grad_input, expected[0], **TOL)
     torch.testing.assert_close(grad_weight, expected[1], **TOL)
-
-
-def stride_one_case(N, H, W, groups, padding, dilation):
-    """Input, 3x2 weight (2 channels per group), output gradient, checked arguments."""
-    x, w, _ = tensors(N, 2 * groups, H, W, 2 * groups, 3, 2, groups=groups, bias=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        y = F.conv2d(x, w, padding=padding, dilation=dilation, groups=groups)
-    args = geometry.conv2d_args(x, w, None, 1, padding, dilation, groups)
-    return x, w, torch.randn_like(y), args
-
-
-@pytest.mark.parametrize("groups", [1, 2])
-@pytest.mark.parametrize("dilation", [1, (2, 1)])
-@pytest.mark.parametrize("padding", [0, (1, 2), "same"])
-@pytest.mark.parametrize("band_bytes", [1, 3000, grad.BAND_BYTES])
-def test_the_two_weight_gradient_forms_agree(
-    groups, dilation, padding, band_bytes, monkeypatch
-):
-    """Per kernel tap (used for stride 1) and as one correlation (used otherwise).
-
-    ``band_bytes`` splits the per-tap sum into bands of one row, of a few rows
-    (not dividing the 7 output rows evenly), or runs it in one band.
-    """
-    monkeypatch.setattr(grad, "BAND_BYTES", band_bytes)
-    x, w, g, args = stride_one_case(3, 7, 8, groups, padding, dilation)
-    per_tap = grad.weight_grad_per_tap(x, g, tuple(w.shape), args)
-    correlation = grad.weight_grad_by_correlation(x, g, tuple(w.shape), args)
-    torch.testing.assert_close(per_tap, correlation, **TOL)
-
-
-@pytest.mark.parametrize("groups", [1, 2])
-@pytest.mark.parametrize("dilation", [1, (2, 1)])
-@pytest.mark.parametrize("padding", [0, (1, 2), (3, 0), "same"])
-def test_the_two_input_gradient_forms_agree(groups, dilation, padding):
-    """Full correlation (used for stride 1) and transposed convolution.
-
-    Padding (3, 0) is more than a 3x2 kernel reaches with dilation 1, so the full
-    correlation crops; "same" with an even kernel pads unevenly.
-    """
-    x, w, g, args = stride_one_case(2, 8, 7, groups, padding, dilation)
-    flipped = grad.input_grad_full_correlation(g, w, args)
-    transposed = grad.input_grad_transposed(g, w, x.shape[2:], args)
-    assert flipped.shape == x.shape
-    torch.testing.assert_close(flipped, transposed, **TOL)
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    H=st.integers(1, 7),
-    W=st.integers(1, 7),
-    k=st.tuples(st.integers(1, 3), st.integers(1, 3)),
-    padding=st.tuples(st.integers(0, 4), st.integers(0, 4)),
-    dilation=st.tuples(st.integers(1, 3), st.integers(1, 3)),
-    groups=st.sampled_from([1, 2]),
-    band_bytes=st.sampled_from([1, 500, grad.BAND_BYTES]),
-)
-def test_property_stride_one_with_wide_padding(
-    H, W, k, padding, dilation, groups, band_bytes
-):
-    """Stride 1, where both gradients take their fast forms: padding up to beyond
-    the kernel's reach, taps that read only padding, bands of any size."""
-    x, w, _ = tensors(2, 2 * groups, H, W, 2 * groups, *k, groups=groups, bias=False)
-    kwargs = dict(padding=padding, dilation=dilation, groups=groups)
-    try:
-        F.conv2d(x, w, **kwargs)
-    except RuntimeError:
-        return  # the kernel does not fit: covered above
-    grad_output, (expected_input, expected_weight) = autograd_grads(
-        x, w, None, **kwargs
-    )
-    saved, grad.BAND_BYTES = grad.BAND_BYTES, band_bytes
-    try:
-        grad_weight = grad.conv2d_weight(x, w.shape, grad_output, **kwargs)
-    finally:
-        grad.BAND_BYTES = saved
-    torch.testing.assert_close(grad_weight, expected_weight, **TOL)
-    torch.testing.assert_close(
-        grad.conv2d_input(x.shape, w, grad_output, **kwargs), expected_input, **TOL
-    )
-
-
-def channels_last(t):
-    return t.contiguous(memory_format=torch.channels_last)
-
-
-@pytest.mark.filterwarnings("ignore:Using padding='same'")
-@pytest.mark.parametrize("groups", [1, 2])
-@pytest.mark.parametrize("padding", [0, (1, 2), "same"])
-@pytest.mark.parametrize("layout", ["x", "grad_output", "both"])
-@pytest.mark.parametrize("band_bytes", [1, grad.BAND_BYTES])
-def test_channels_last_operands(layout, padding, groups, band_bytes, monkeypatch):
-    """Either factor channels last (the per-tap products then run the other way
-    round when only ``grad_output`` is) gives the same weight gradient, and a
-    channels-last weight gives the same, channels-last, input gradient.
-
-    Three input and five output channels, so that a product taken the wrong way
-    round, or a correction left untransposed, cannot fit or pass.
-    """
-    monkeypatch.setattr(grad, "BAND_BYTES", band_bytes)
-    C_in, C_out = 3 * groups, 5 * groups
-    x, w, _ = tensors(2, C_in, 6, 7, C_out, 3, 2, groups=groups, bias=False)
-    kwargs = dict(padding=padding, groups=groups)
-    g, (expected_input, expected_weight) = autograd_grads(x, w, None, **kwargs)
-    if layout in ("x", "both"):
-        x = channels_last(x)
-    if layout in ("grad_output", "both"):
-        g = channels_last(g)
-    grad_weight = grad.conv2d_weight(x, w.shape, g, **kwargs)
-    grad_input = grad.conv2d_input(x.shape, channels_last(w), g, **kwargs)
-    torch.testing.assert_close(grad_weight, expected_weight, **TOL)
-    torch.testing.assert_close(grad_input, expected_input, **TOL)
-    assert grad_input.is_contiguous(memory_format=torch.channels_last)
-    assert not grad_input.is_contiguous()

@@ -73,7 +73,10 @@ def test_no_stored_errors(path):
         assert "error" not in kinds, f"{path.name}: error output in\n{cell.source}"
 
 
-TIMES = re.compile(r"perf_counter|time\.time\(|timeit|bench\.compare|paired_medians")
+TIMES = re.compile(
+    r"perf_counter|time\.time\(|timeit|timing\.compare|bench\.|compare_problem3"
+    r"|paired_medians|torch\.profiler"
+)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -114,8 +114,8 @@ def test_usage_counts_equal_fold_of_unfold(setting):
     picture = ConvPicture(**setting)
     plt.close(picture.fig)
     ones = torch.ones(1, 1, *picture.input_size, dtype=torch.float64)
-    (top, bottom), (left, right) = picture.args.padding
-    padded = F.pad(ones, (left, right, top, bottom))
+    left, right, top, bottom = picture.args.pad
+    padded = F.pad(ones, picture.args.pad)
     s, d = picture.args.stride, picture.args.dilation
     cols = F.unfold(padded, picture.kernel_size, dilation=d, stride=s)
     folded = F.fold(

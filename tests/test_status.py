@@ -8,7 +8,7 @@ from test_environment import constraint_pins
 
 STATUS = json.loads((ROOT / "book" / "status.json").read_text())
 # seconds a notebook may take on a 2-core CPU (chapter 8 trains a network)
-LIMITS = {"08_chained_gradients.ipynb": 60, "09_applications.ipynb": 30}
+LIMITS = {"08_chained_gradients.ipynb": 60, "10_applications.ipynb": 30}
 
 
 def test_every_notebook_has_a_recorded_time_within_its_limit():

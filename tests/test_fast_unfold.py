@@ -1,4 +1,4 @@
-"""convnotes.unfold's unfold and fold: equal to PyTorch's, and adjoint to each other."""
+"""convnotes.fast.unfold: columns and fold equal to PyTorch's, adjoint, in blocks."""
 
 import itertools
 
@@ -6,8 +6,26 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from convnotes.geometry import window_args
-from convnotes.unfold import CHUNK_BYTES, chunks, fold, unfold
+import convnotes as cn
+from convnotes.arguments import pair, window_args
+from convnotes.fast.unfold import BLOCK_BYTES, blocks, fold_padded, unfold_padded
+from convnotes.geometry import crop
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """F.unfold from the fast module's pieces: pad, then the strided-view columns."""
+    args = window_args(tuple(input.shape[-2:]), kernel_size, stride, padding, dilation)
+    return unfold_padded(F.pad(input, args.pad), pair(kernel_size), args)
+
+
+def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """F.fold from the fast module's pieces: fold onto the padded image, crop."""
+    output_size = pair(output_size)
+    args = window_args(output_size, kernel_size, stride, padding, dilation)
+    left, right, top, bottom = args.pad
+    padded = (output_size[0] + top + bottom, output_size[1] + left + right)
+    return crop(fold_padded(cols, padded, pair(kernel_size), args), args)
+
 
 SETTINGS = list(
     itertools.product(
@@ -51,48 +69,43 @@ def test_fold_of_unfold_counts_window_memberships():
     ]
 
 
-def test_unfold_rejects_bad_input():
-    with pytest.raises(
-        ValueError, match=r"input must be a 4-D tensor \(N, C, H, W\), got \(3, 3\)"
-    ):
-        unfold(torch.zeros(3, 3), 2)
-    with pytest.raises(ValueError, match="kernel does not fit"):
-        unfold(torch.zeros(1, 1, 3, 3), 4)
+def test_teaching_columns_are_f_unfold_per_group():
+    x = torch.randn(2, 4, 7, 8, dtype=torch.float64)
+    args = cn.arguments.conv2d_args(
+        x, torch.zeros(6, 2, 3, 2, dtype=x.dtype), stride=2, padding=1, groups=2
+    )
+    cols = cn.unfold.columns(x, (3, 2), args)
+    expected = F.unfold(x, (3, 2), padding=1, stride=2)
+    assert cols.shape == (2, 2, 2 * 3 * 2, expected.shape[-1])
+    torch.testing.assert_close(cols.flatten(1, 2), expected, rtol=0, atol=0)
 
 
-def test_fold_rejects_columns_of_the_wrong_shape():
-    with pytest.raises(ValueError, match=r"cols.shape=\(1, 4, 5\)"):
-        fold(torch.zeros(1, 4, 5), (3, 3), 2)  # 2x2 windows on 3x3: L must be 4
-    with pytest.raises(ValueError, match=r"cols must be 3-D \(N, C \* 4, 4\)"):
-        fold(torch.zeros(1, 3, 4), (3, 3), 2)
-
-
-def test_chunks_bound_the_columns_and_cover_the_output():
+def test_blocks_bound_the_columns_and_cover_the_output():
     x, w = torch.zeros(64, 32, 64, 64), torch.zeros(64, 32, 3, 3)
     args = window_args((64, 64), 3, padding=1)
-    blocks = chunks(x, w, args)
+    found = blocks(x, w, args)
     per_row = 32 * 9 * 64 * 4  # bytes of the columns of one output row
-    for block in blocks:
+    for block in found:
         images = block.batch.stop - block.batch.start
         rows = block.rows.stop - block.rows.start
-        assert images * rows * per_row <= CHUNK_BYTES
+        assert images * rows * per_row <= BLOCK_BYTES
         assert block.args.output_size == (rows, 64)
     # every (image, output row) is in exactly one block
     covered = sorted(
         (n, r)
-        for b in blocks
+        for b in found
         for n in range(b.batch.start, b.batch.stop)
         for r in range(b.rows.start, b.rows.stop)
     )
     assert covered == [(n, r) for n in range(64) for r in range(64)]
 
 
-def test_small_images_are_chunked_whole_and_large_ones_by_rows(monkeypatch):
-    monkeypatch.setattr("convnotes.unfold.CHUNK_BYTES", 4 * 2**20)
-    small = chunks(torch.zeros(64, 3, 8, 8), torch.zeros(4, 3, 3, 3), window_args(8, 3))
+def test_small_images_are_blocked_whole_and_large_ones_by_rows(monkeypatch):
+    monkeypatch.setattr("convnotes.fast.unfold.BLOCK_BYTES", 4 * 2**20)
+    small = blocks(torch.zeros(64, 3, 8, 8), torch.zeros(4, 3, 3, 3), window_args(8, 3))
     assert small[0].rows == slice(0, 6) and small[0].batch.stop > 1
     w = torch.zeros(8, 64, 3, 3)
-    large = chunks(torch.zeros(2, 64, 130, 130), w, window_args(130, 3, stride=2))
+    large = blocks(torch.zeros(2, 64, 130, 130), w, window_args(130, 3, stride=2))
     assert all(b.batch.stop - b.batch.start == 1 for b in large)
     # as few blocks per image as 4 MiB allows (28 rows fit: 3 blocks for 64 rows),
     # of equal height but for a shorter last one

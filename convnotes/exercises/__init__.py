@@ -1,0 +1,50 @@
+"""Automatic checks for the book's exercises, one module per chapter.
+
+Each exercise says what to pass; :func:`check` compares it with the answer and
+says what is right, the first place it is wrong, and a hint::
+
+    >>> from convnotes.exercises import check
+    >>> check("ex-size-stem", (112, 56))
+    ✓ ex-size-stem: right: 224 -> 112 -> 56.
+    >>> check("ex-size-stem", (113, 57))  # doctest: +NORMALIZE_WHITESPACE
+    ✗ ex-size-stem: the size after the 7×7 layer is 113, expected 112.
+      Hint: floor((224 + 2*3 - 7) / 2) + 1.
+
+An answer can be a number, a tuple, a tensor (or nested list), or a function the
+learner wrote, which is then called on a few inputs and compared with PyTorch.
+A label's prefix names its chapter's module: ``ex-size-stem`` is checked in
+:mod:`convnotes.exercises.size`.
+"""
+
+from __future__ import annotations
+
+from ..checking import CHECKERS, Feedback, Wrong
+
+# each chapter's module registers its checkers in CHECKERS when imported
+from . import (  # noqa: F401
+    apps,
+    chain,
+    channels,
+    closed,
+    fast,
+    hand,
+    intro,
+    loops,
+    size,
+    unfold,
+    validate,
+)
+
+__all__ = ["CHECKERS", "Feedback", "check"]
+
+
+def check(label, answer):
+    """Check ``answer`` to the exercise ``label``, as the book names it."""
+    if label not in CHECKERS:
+        known = ", ".join(sorted(CHECKERS))
+        raise ValueError(f"no exercise with label={label!r}; known labels: {known}")
+    try:
+        message = CHECKERS[label](answer)
+    except Wrong as wrong:
+        return Feedback(label, False, str(wrong))
+    return Feedback(label, True, message)

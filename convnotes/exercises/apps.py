@@ -1,0 +1,56 @@
+"""The checkers of chapter 9's exercises (applications)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..checking import checker, function, number, parts, random, tensor
+
+
+@checker("ex-apps-sobel-step")
+def _(answer):
+    """S_x's response (column 4, column 5, column 8) on a step at column 5."""
+    col4, col5, col8 = parts(answer, 3, "(column 4, column 5, column 8)")
+    hint = "the right column of the window weighs 1 + 2 + 1, the left -(1 + 2 + 1)."
+    number(col4, 4, "the response in column 4", hint)
+    number(col5, 4, "the response in column 5", hint)
+    number(col8, 0, "the response in column 8", "both outer columns are ones.")
+    return "right: 4 on both sides of the step, 0 on flat ground."
+
+
+@checker("ex-apps-box")
+def _(answer):
+    """The 3x3 box blur (padding 1) of a 5x5 image with 9 at its centre."""
+    expected = torch.zeros(5, 5)
+    expected[1:4, 1:4] = 1
+    tensor(
+        answer,
+        expected,
+        "the blurred image",
+        "an output is 1 when its 3×3 window covers the centre.",
+    )
+    return "right: the point spreads into a 3×3 block of ones."
+
+
+@checker("ex-apps-separable")
+def _(answer):
+    """A function ``gaussian_blur(x, sigma, radius)``, two 1-D convolutions."""
+
+    def reference(x, sigma, radius):
+        t = torch.arange(-radius, radius + 1, dtype=x.dtype)
+        line = torch.exp(-(t**2) / (2 * sigma**2))
+        square = torch.outer(line, line) / line.sum() ** 2
+        return F.conv2d(x, square.view(1, 1, *square.shape), padding=radius)
+
+    cases = [
+        (random(2, 1, 9, 8, seed=1), 1.5, 3),
+        (random(1, 1, 5, 5, seed=2), 0.7, 1),
+    ]
+    return function(
+        answer,
+        reference,
+        cases,
+        "gaussian_blur",
+        "normalise the 1-D kernel to sum 1; pad (radius, 0), then (0, radius).",
+    )

@@ -1,0 +1,53 @@
+"""The checkers of chapter 2's exercises (several channels, stride and padding)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..checking import Wrong, checker, number, parts, tensor
+
+
+@checker("ex-channels-stride-unused")
+def _(answer):
+    """(output size, the (row, col) pixels with no gradient), 6x6, 3x3, stride 2."""
+    size, unused = parts(answer, 2, "(output size, unused pixels)")
+    size = size[0] if isinstance(size, tuple | list) else size
+    number(size, 2, "the output size", "floor((6 - 3) / 2) + 1.")
+    try:
+        given = {(int(r), int(c)) for r, c in unused}
+    except (TypeError, ValueError):
+        raise Wrong("list the unused pixels as (row, col) pairs.") from None
+    expected = {(r, c) for r in range(6) for c in range(6) if r == 5 or c == 5}
+    missing, extra = sorted(expected - given), sorted(given - expected)
+    if missing:
+        raise Wrong(f"pixel {missing[0]} gets no gradient, but is not in your list.")
+    if extra:
+        raise Wrong(
+            f"pixel {extra[0]} is read by a window. Hint: windows start at 0 and 2."
+        )
+    return "right: the last row and the last column (11 pixels) are never read."
+
+
+@checker("ex-channels-weight-grad")
+def _(answer):
+    """``weight.grad[1, 2]`` for x = torch.arange(75.0).view(1, 3, 5, 5)."""
+    x = torch.arange(75.0, dtype=torch.float64).view(1, 3, 5, 5)
+    expected = F.avg_pool2d(x[:, 2:3], 3, stride=1)[0, 0] * 9
+    tensor(
+        answer,
+        expected,
+        "weight.grad[1, 2]",
+        "entry (u, v) sums channel 2's 3×3 patch starting at (u, v).",
+    )
+    return "right: patch sums of input channel 2, the same for every output channel."
+
+
+@checker("ex-channels-same-even")
+def _(answer):
+    """The padding (left, right, top, bottom) of "same" for a 4x4 kernel."""
+    pad = parts(answer, 4, "(left, right, top, bottom)")
+    if tuple(pad) == (2, 1, 2, 1):
+        raise Wrong("the extra row and column go after the image, not before.")
+    tensor(list(pad), [1, 2, 1, 2], "(left, right, top, bottom)", "3 in all per side.")
+    return "right: one before, two after, in both directions."

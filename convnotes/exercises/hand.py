@@ -1,0 +1,49 @@
+"""The checkers of chapter 1's exercises (gradients by hand)."""
+
+from __future__ import annotations
+
+from .. import grad
+from ..checking import checker, function, number, parts, random, tensor
+
+
+@checker("ex-hand-arange")
+def _(answer):
+    """``w.grad`` for x = 0..8 (3x3), a 2x2 kernel and ``y.sum()``."""
+    tensor(
+        answer,
+        [[8, 12], [20, 24]],
+        "w.grad",
+        "entry (u, v) is the sum of the 2×2 patch x[u:u+2, v:v+2] it multiplies.",
+    )
+    return "right: each entry is the sum of the patch its kernel entry multiplies."
+
+
+@checker("ex-hand-centre")
+def _(answer):
+    """(centre, corner, x_01) for w = torch.arange(9.0).view(3, 3)."""
+    centre, corner, x01 = parts(answer, 3, "(centre, corner, x01)")
+    number(centre, 36, "the centre's gradient", "every window reads it: sum all of w.")
+    number(corner, 0, "the corner's gradient", "only the first window reads it.")
+    number(x01, 1, "x01's gradient", "two windows read it, under w00 and w01.")
+    return "right: w summed (36), w00 (0), w00 + w01 (1)."
+
+
+@checker("ex-hand-implement")
+def _(answer):
+    """A function ``grad_weight(x, g, kH, kW)`` for 2-D ``x`` and ``g``."""
+
+    def reference(x, g, kH, kW):
+        return grad.conv2d_weight(x[None, None], (1, 1, kH, kW), g[None, None])[0, 0]
+
+    cases = [
+        (random(5, 6, seed=1), random(4, 4, seed=2), 2, 3),
+        (random(4, 4, seed=3), random(4, 4, seed=4), 1, 1),
+        (random(6, 5, seed=5), random(4, 3, seed=6), 3, 3),
+    ]
+    return function(
+        answer,
+        reference,
+        cases,
+        "grad_weight",
+        "entry (u, v) is (g * x[u:u+H_out, v:v+W_out]).sum().",
+    )

@@ -1,0 +1,45 @@
+"""The checkers of chapter 0's exercises (introduction)."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+
+from ..checking import checker, function, number, parts, random, tensor
+
+
+@checker("ex-intro-shapes")
+def _(answer):
+    """The output shape for input (8, 3, 32, 32) and weight (16, 3, 5, 5)."""
+    shape = parts(answer, 4, "(N, C_out, H_out, W_out)")
+    tensor(list(shape), [8, 16, 28, 28], "the shape", "H_out = 32 - 5 + 1.")
+    return "right: (8, 16, 28, 28)."
+
+
+@checker("ex-intro-weight")
+def _(answer):
+    """(weight shape, number of parameters) of nn.Conv2d(3, 16, kernel_size=(5, 3))."""
+    shape, count = parts(answer, 2, "(weight shape, number of parameters)")
+    tensor(
+        list(shape), [16, 3, 5, 3], "the weight shape", "OIHW: (C_out, C_in, kH, kW)."
+    )
+    number(count, 16 * 3 * 5 * 3 + 16, "the number of parameters", "add the bias.")
+    return "right: (16, 3, 5, 3), and 720 weights + 16 biases = 736."
+
+
+@checker("ex-intro-entry")
+def _(answer):
+    """``output_entry(x, weight, bias, n, o, i, j)``: stride 1, no padding."""
+
+    def reference(x, weight, bias, n, o, i, j):
+        return F.conv2d(x, weight, bias)[n, o, i, j]
+
+    x, weight = random(2, 3, 5, 6, seed=1), random(4, 3, 2, 3, seed=2)
+    bias = random(4, seed=3)
+    cases = [(x, weight, bias, *index) for index in [(0, 0, 0, 0), (1, 3, 1, 3)]]
+    return function(
+        answer,
+        reference,
+        cases,
+        "output_entry",
+        "bias[o] + (weight[o] * x[n, :, i:i + kH, j:j + kW]).sum().",
+    )

@@ -1,0 +1,174 @@
+"""convnotes.fast's routes to the gradients: each agrees with the teaching one."""
+
+import warnings
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_conv2d import tensors
+from test_grad import TOL, autograd_grads
+
+from convnotes import arguments, fast, grad
+from convnotes.fast import grad as fast_grad
+from convnotes.fast import per_tap
+
+
+def stride_one_case(N, H, W, groups, padding, dilation):
+    """Input, 3x2 weight (2 channels per group), output gradient, checked arguments."""
+    x, w, _ = tensors(N, 2 * groups, H, W, 2 * groups, 3, 2, groups=groups, bias=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        y = F.conv2d(x, w, padding=padding, dilation=dilation, groups=groups)
+    args = arguments.conv2d_args(x, w, None, 1, padding, dilation, groups)
+    return x, w, torch.randn_like(y), args
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("dilation", [1, (2, 1)])
+@pytest.mark.parametrize("padding", [0, (1, 2), "same"])
+@pytest.mark.parametrize("block_bytes", [1, 3000, per_tap.ROW_BLOCK_BYTES])
+def test_the_two_weight_gradient_forms_agree(
+    groups, dilation, padding, block_bytes, monkeypatch
+):
+    """Per kernel tap (used for stride 1) and as one correlation (used otherwise).
+
+    ``block_bytes`` splits the per-tap sum into blocks of one row, of a few rows
+    (not dividing the 7 output rows evenly), or runs it in one block.
+    """
+    monkeypatch.setattr(per_tap, "ROW_BLOCK_BYTES", block_bytes)
+    x, w, g, args = stride_one_case(3, 7, 8, groups, padding, dilation)
+    by_tap = per_tap.weight_grad_per_tap(x, g, tuple(w.shape), args)
+    correlation = grad.weight_grad_correlation(x, g, tuple(w.shape), args)
+    torch.testing.assert_close(by_tap, correlation, **TOL)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("dilation", [1, (2, 1)])
+@pytest.mark.parametrize("padding", [0, (1, 2), (3, 0), "same"])
+def test_the_two_input_gradient_forms_agree(groups, dilation, padding):
+    """Full correlation (used for stride 1) and transposed convolution.
+
+    Padding (3, 0) is more than a 3x2 kernel reaches with dilation 1, so the full
+    correlation crops; "same" with an even kernel pads unevenly.
+    """
+    x, w, g, args = stride_one_case(2, 8, 7, groups, padding, dilation)
+    flipped = fast_grad._input_grad_flipped(g, w, args)
+    transposed = grad.input_grad_transposed(g, w, x.shape[2:], args)
+    assert flipped.shape == x.shape
+    torch.testing.assert_close(flipped, transposed, **TOL)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    H=st.integers(1, 7),
+    W=st.integers(1, 7),
+    k=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    padding=st.tuples(st.integers(0, 4), st.integers(0, 4)),
+    dilation=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    groups=st.sampled_from([1, 2]),
+    block_bytes=st.sampled_from([1, 500, per_tap.ROW_BLOCK_BYTES]),
+)
+def test_property_stride_one_with_wide_padding(
+    H, W, k, padding, dilation, groups, block_bytes
+):
+    """Stride 1, where both gradients take their fast forms: padding up to beyond
+    the kernel's reach, taps that read only padding, blocks of any size."""
+    x, w, _ = tensors(2, 2 * groups, H, W, 2 * groups, *k, groups=groups, bias=False)
+    kwargs = dict(padding=padding, dilation=dilation, groups=groups)
+    try:
+        F.conv2d(x, w, **kwargs)
+    except RuntimeError:
+        return  # the kernel does not fit: covered above
+    grad_output, (expected_input, expected_weight) = autograd_grads(
+        x, w, None, **kwargs
+    )
+    saved, per_tap.ROW_BLOCK_BYTES = per_tap.ROW_BLOCK_BYTES, block_bytes
+    try:
+        grad_weight = fast.conv2d_weight(x, w.shape, grad_output, **kwargs)
+    finally:
+        per_tap.ROW_BLOCK_BYTES = saved
+    torch.testing.assert_close(grad_weight, expected_weight, **TOL)
+    torch.testing.assert_close(
+        fast.conv2d_input(x.shape, w, grad_output, **kwargs), expected_input, **TOL
+    )
+
+
+def channels_last(t):
+    return t.contiguous(memory_format=torch.channels_last)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("padding", [0, (1, 2), "same"])
+@pytest.mark.parametrize("layout", ["x", "grad_output", "both"])
+@pytest.mark.parametrize("block_bytes", [1, per_tap.ROW_BLOCK_BYTES])
+def test_channels_last_operands(layout, padding, groups, block_bytes, monkeypatch):
+    """Either factor channels last (the per-tap products then run the other way
+    round when only ``grad_output`` is) gives the same weight gradient, and a
+    channels-last weight gives the same, channels-last, input gradient.
+
+    Three input and five output channels, so that a product taken the wrong way
+    round, or a correction left untransposed, cannot fit or pass.
+    """
+    monkeypatch.setattr(per_tap, "ROW_BLOCK_BYTES", block_bytes)
+    C_in, C_out = 3 * groups, 5 * groups
+    x, w, _ = tensors(2, C_in, 6, 7, C_out, 3, 2, groups=groups, bias=False)
+    kwargs = dict(padding=padding, groups=groups)
+    g, (expected_input, expected_weight) = autograd_grads(x, w, None, **kwargs)
+    if layout in ("x", "both"):
+        x = channels_last(x)
+    if layout in ("grad_output", "both"):
+        g = channels_last(g)
+    grad_weight = fast.conv2d_weight(x, w.shape, g, **kwargs)
+    grad_input = fast.conv2d_input(x.shape, channels_last(w), g, **kwargs)
+    torch.testing.assert_close(grad_weight, expected_weight, **TOL)
+    torch.testing.assert_close(grad_input, expected_input, **TOL)
+    assert grad_input.is_contiguous(memory_format=torch.channels_last)
+    assert not grad_input.is_contiguous()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    N=st.integers(1, 2),
+    tiles=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    k=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    padding=st.tuples(st.integers(0, 3), st.integers(0, 3)),
+    extra=st.tuples(st.integers(0, 3), st.integers(0, 3)),
+    C=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+)
+def test_property_windows_that_tile_the_input(N, tiles, k, padding, extra, C):
+    """Stride equal to the kernel: both gradients are one matrix product. Padding,
+    and rows or columns at the end that no window reads, must come out right."""
+    H = tiles[0] * k[0] + extra[0] - 2 * padding[0]
+    W = tiles[1] * k[1] + extra[1] - 2 * padding[1]
+    if H < 1 or W < 1:
+        return
+    x, w, _ = tensors(N, C[0], H, W, C[1], *k, bias=False)
+    kwargs = dict(stride=k, padding=padding)
+    try:
+        F.conv2d(x, w, **kwargs)
+    except RuntimeError:
+        return  # the kernel does not fit
+    args = arguments.conv2d_args(x, w, None, **kwargs)
+    assert fast_grad._tiles(args, k)
+    grad_output, (expected_input, expected_weight) = autograd_grads(
+        x, w, None, **kwargs
+    )
+    torch.testing.assert_close(
+        fast.conv2d_input(x.shape, w, grad_output, **kwargs), expected_input, **TOL
+    )
+    torch.testing.assert_close(
+        fast.conv2d_weight(x, w.shape, grad_output, **kwargs), expected_weight, **TOL
+    )
+
+
+def test_teaching_flipped_kernel_route_equals_the_transposed_convolution():
+    x, w, g, args = stride_one_case(2, 8, 7, 2, 1, 2)
+    flipped = grad.input_grad_flipped(g, w, padding=1, dilation=2, groups=2)
+    torch.testing.assert_close(
+        flipped,
+        grad.conv2d_input(x.shape, w, g, padding=1, dilation=2, groups=2),
+        **TOL,
+    )
