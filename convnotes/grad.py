@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .arguments import grad_input_args, grad_weight_args
+from .arguments import grad_input_args, grad_weight_args, pair
 from .geometry import crop
 
 __all__ = [
@@ -71,17 +71,11 @@ def input_grad_transposed(g, weight, input_hw, args):
     """The input gradient of a batched ``g``: ``F.conv_transpose2d``, then a crop."""
     left, right, top, bottom = args.pad
     padded = (input_hw[0] + top + bottom, input_hw[1] + left + right)
-    unreached = []
-    for size, out, s, d, k in zip(
-        padded,
-        args.output_size,
-        args.stride,
-        args.dilation,
-        weight.shape[2:],
-        strict=True,
-    ):
-        reached = (out - 1) * s + d * (k - 1) + 1  # the last window's last pixel
-        unreached.append(size - reached)
+    unreached = []  # rows, then columns, at the end that no window reached
+    for i in range(2):
+        s, d, k = args.stride[i], args.dilation[i], weight.shape[2 + i]
+        reached = (args.output_size[i] - 1) * s + d * (k - 1) + 1  # last window's end
+        unreached.append(padded[i] - reached)
     grad_padded = F.conv_transpose2d(
         g, weight, None, args.stride, 0, unreached, args.groups, args.dilation
     )
@@ -93,7 +87,8 @@ def input_grad_flipped(g, weight, padding=0, dilation=1, groups=1):
 
     ``g`` is correlated with the kernel flipped in both directions, its two
     channel dimensions swapped (within each group), and with *full* padding:
-    ``d * (k - 1)`` zeros on each side, less the forward padding ``padding``.
+    ``d * (k - 1)`` zeros on each side, less the forward padding ``padding``
+    (an int or a pair, at most ``d * (k - 1)``).
 
     Example:
         >>> w = torch.ones(1, 1, 2, 2)
@@ -103,10 +98,12 @@ def input_grad_flipped(g, weight, padding=0, dilation=1, groups=1):
                   [1., 2., 1.]]]])
     """
     C_out, C_in_g, kH, kW = weight.shape
-    swapped = weight.reshape(groups, C_out // groups, C_in_g, kH, kW).transpose(1, 2)
-    flipped = swapped.reshape(groups * C_in_g, C_out // groups, kH, kW).flip(2, 3)
-    full = (dilation * (kH - 1) - padding, dilation * (kW - 1) - padding)
-    return F.conv2d(g, flipped, None, 1, full, dilation, groups)
+    (p_h, p_w), (d_h, d_w) = pair(padding), pair(dilation)
+    C_out_g = C_out // groups
+    swapped = weight.reshape(groups, C_out_g, C_in_g, kH, kW).transpose(1, 2)
+    flipped = swapped.reshape(groups * C_in_g, C_out_g, kH, kW).flip(2, 3)
+    full = (d_h * (kH - 1) - p_h, d_w * (kW - 1) - p_w)
+    return F.conv2d(g, flipped, None, 1, full, (d_h, d_w), groups)
 
 
 def conv2d_weight(
@@ -168,14 +165,10 @@ def conv2d_bias(grad_output):
         tensor([32., 32., 32.])
     """
     if not isinstance(grad_output, torch.Tensor) or grad_output.dim() not in (3, 4):
-        shown = (
-            tuple(grad_output.shape)
-            if isinstance(grad_output, torch.Tensor)
-            else grad_output
-        )
+        shown = getattr(grad_output, "shape", grad_output)
         raise ValueError(
-            "grad_output must be a 4-D (N, C_out, H, W) or 3-D (C_out, H, W) tensor, "
-            f"got {shown!r}"
+            "grad_output must be a 4-D (N, C_out, H, W) or 3-D (C_out, H, W) "
+            f"tensor, got {tuple(shown) if shown is not grad_output else shown!r}"
         )
     dims = (0, 2, 3) if grad_output.dim() == 4 else (1, 2)
     return grad_output.sum(dims)

@@ -376,3 +376,18 @@ def test_size_errors_show_the_tensor_shapes(conv):
     with pytest.raises(ValueError) as info:
         conv(X, torch.zeros(4, 3, 7, 7, dtype=torch.float64))
     assert "(input.shape=(1, 3, 5, 5), weight.shape=(4, 3, 7, 7))" in str(info.value)
+
+
+@pytest.mark.parametrize("conv", IMPLEMENTATIONS, ids=ids)
+def test_the_shared_docstring_names_each_function_and_its_example_runs(conv):
+    import doctest
+
+    assert conv.__doc__.splitlines()[0].startswith("2-D convolution")
+    assert f">>> {conv.__name__}(x, w)" in conv.__doc__
+    globs = {"torch": torch, conv.__name__: conv}
+    test = doctest.DocTestParser().get_doctest(
+        conv.__doc__, globs, conv.__name__, None, 0
+    )
+    runner = doctest.DocTestRunner()
+    runner.run(test)
+    assert runner.failures == 0 and runner.tries == 3

@@ -169,9 +169,12 @@ class Conv2dUnfold(torch.autograd.Function):
         cols_buffer, product_buffer = _buffers(input, plan, G * K_g, G * C_out_g)
         for block in plan:
             cols = block_columns(padded, block, weight.shape[2:], G, cols_buffer)
-            product = _batched_matmul(weight_matrix, cols, product_buffer)
             target = output[block.batch, :, block.rows]  # a view
-            target.copy_(product.view_as(target))
+            if target.is_contiguous():  # whole images: multiply straight into it
+                _batched_matmul(weight_matrix, cols, target.view(-1))
+            else:
+                product = _batched_matmul(weight_matrix, cols, product_buffer)
+                target.copy_(product.view_as(target))
         if bias is not None:
             output += bias.view(1, -1, 1, 1)
         return output
