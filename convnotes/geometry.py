@@ -1,7 +1,8 @@
 """Where each window of a 2-D convolution reads, from its checked arguments.
 
-Shared by the pictures (chapters 1 and 2), the loops (chapter 4) and the fast
-fold (chapter 9). The arguments come from :mod:`convnotes.arguments`.
+Shared by the pictures (chapters 1 and 2), the loops (chapter 4), the unfold
+and the closed-form gradients (chapters 5 and 7, ``crop``) and
+:mod:`convnotes.fast` (chapter 9). The arguments come from :mod:`convnotes.arguments`.
 """
 
 from __future__ import annotations

@@ -113,10 +113,11 @@ def conv2d_weight(
 
     ``grad_weight[o, c, u, v]`` sums
     ``grad_output[n, o, i, j] * input_padded[n, c, s*i + d*u, s*j + d*v]`` over
-    ``n, i, j``. Read as a convolution over ``(i, j)``, the output gradient is
-    the kernel, dilated by the stride, and it slides with a step of the
-    dilation: stride and dilation trade places. The batch plays the role of the
-    channels that are summed, and the input's channels that of a batch.
+    ``n, i, j``. Read as a convolution whose output is indexed by ``(u, v)``,
+    the output gradient is the kernel, dilated by the stride, and it slides
+    with a step of the dilation: stride and dilation trade places. The batch
+    plays the role of the channels that are summed, and the input's channels
+    that of a batch.
 
     Args:
         input: ``(N, C_in, H_in, W_in)`` or unbatched ``(C_in, H_in, W_in)``.

@@ -91,7 +91,9 @@ def conv_transpose_output_size(
 
     Derived in chapter 3. A transposed convolution maps a convolution's output
     size back to its input size; since ``stride`` input sizes share one output
-    size, ``output_padding`` (less than ``stride`` or ``dilation``) says which.
+    size, ``output_padding`` (from 0 to ``stride - 1``) says which. PyTorch also
+    accepts values below ``dilation``, which give sizes the convolution does
+    not map back to ``input_size``.
 
     Args:
         input_size: size of the transposed convolution's input (int or tuple).

@@ -22,7 +22,7 @@ __all__ = ["Conv2dUnfold", "columns", "conv2d_unfold"]
 
 def columns(input, kernel_size, args):
     """The windows of ``input`` as columns, per group: ``(N, G, C_in_g*kH*kW, L)``."""
-    padded = F.pad(input, args.pad)  # F.unfold pads alike on both sides; this need not
+    padded = F.pad(input, args.pad)  # may pad more after than before: F.unfold cannot
     cols = F.unfold(padded, kernel_size, args.dilation, 0, args.stride)
     return cols.unflatten(1, (args.groups, -1))
 
@@ -45,7 +45,7 @@ class Conv2dUnfold(torch.autograd.Function):
     def forward(ctx, input, weight, bias, args):
         ctx.save_for_backward(input, weight)
         ctx.args = args
-        X = columns(input, weight.shape[2:], args)  # (N, G, K_g, L)
+        X = columns(input, weight.shape[2:], args)  # (N, G, C_in_g*kH*kW, L)
         W = weight.reshape(args.groups, weight.shape[0] // args.groups, -1)
         Y = W @ X  # (N, G, C_out_g, L)
         output = Y.reshape(input.shape[0], weight.shape[0], *args.output_size)

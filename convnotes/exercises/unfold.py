@@ -18,7 +18,12 @@ def _(answer):
         "the shape",
         "(N, C * kH * kW, number of windows).",
     )
-    number(ratio, 25, "the ratio", "every pixel is copied once per kernel entry.")
+    number(
+        ratio,
+        25,
+        "the ratio",
+        "with padding 2 there are 32×32 windows of 3·25 entries each.",
+    )
     return "right: (16, 75, 1024), 25 times the input."
 
 
