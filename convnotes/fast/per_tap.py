@@ -52,13 +52,13 @@ def weight_grad_per_tap(x, g, weight_shape, args):
     width = max(W, W_out)
     x_wide = F.pad(x, (0, width - W)) if width > W else x
     g_wide = F.pad(g, (0, width - W_out)) if width > W_out else g
-    x_flat = x_wide.reshape(N * G, C_in_g, -1)
-    g_flat = g_wide.reshape(N * G, C_out // G, -1)
+    x_flat = x_wide.reshape(N * G, C_in_g, H * width)
+    g_flat = g_wide.reshape(N * G, C_out // G, H_out * width)
     swap = _pixel_major(g_flat) and not _pixel_major(x_flat)
     left_factor, right_factor = (x_flat, g_flat) if swap else (g_flat, x_flat)
     shifts = [(u * d_h - top, v * d_w - left) for u in range(kH) for v in range(kW)]
     runs = [_run(a, c, H, H_out, width) for a, c in shifts]
-    row_bytes = N * (C_out + C_in_g * G) * width * x.element_size()
+    row_bytes = max(1, N * (C_out + C_in_g * G) * width * x.element_size())
     block = max(1, ROW_BLOCK_BYTES // row_bytes) * width
     taps = x.new_zeros(kH * kW, N * G, left_factor.shape[1], right_factor.shape[1])
     for first in range(0, H_out * width, block):

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from ..arguments import Conv2dArgs, conv2d_function
 from ..geometry import crop, tap_slices
+from .per_tap import weight_grad_per_tap
 
 __all__ = [
     "BLOCK_BYTES",
@@ -195,13 +196,15 @@ class Conv2dUnfold(torch.autograd.Function):
             g = grad_output[block.batch, :, block.rows]
             grad_ys.append(g.reshape(g.shape[0], G, C_out_g, g.shape[2] * g.shape[3]))
         # one loop per gradient, so only one block's columns exist at a time
-        if needs_weight:
+        if needs_weight and args.stride == (1, 1):  # no columns needed at all
+            grad_weight = weight_grad_per_tap(input, grad_output, weight.shape, args)
+        elif needs_weight:
             padded = F.pad(input, args.pad)
-            grad_weight = 0
+            grad_weight = weight.new_zeros(G, C_out_g, K_g)
             for block, grad_y in zip(plan, grad_ys, strict=True):
                 cols = block_columns(padded, block, weight.shape[2:], G, cols_buffer)
-                part = _batched_matmul(grad_y, cols.transpose(-1, -2))
-                grad_weight = grad_weight + part.sum(0)  # (G, C_out_g, K_g)
+                for image_y, image_cols in zip(grad_y, cols, strict=True):
+                    grad_weight.baddbmm_(image_y, image_cols.transpose(-1, -2))
             grad_weight = grad_weight.view(weight.shape)
         if needs_input:
             left, right, top, bottom = args.pad
