@@ -72,20 +72,24 @@ def fold_padded(cols, padded_size, kernel_size, args, out=None):
     return padded
 
 
-def _batched_matmul(a, b, out=None):
+def _batched_matmul(a, b, out=None, add=None):
     """``a @ b`` over leading dims (N, groups), as one ``bmm`` on views.
 
     ``torch.matmul`` with a broadcast 2-D operand may copy the large operand
     transposed; ``bmm`` on views reads it in place. The product goes into the
-    memory of ``out`` (flat, large enough) if given.
+    memory of ``out`` (flat, large enough) if given. ``add``, of shape
+    ``(groups, rows, 1)``, is added to every column in the same pass.
     """
     N, G = b.shape[:2]
     a = a.expand(N, G, *a.shape[-2:]) if a.dim() == 3 else a
     a, b = a.reshape(N * G, *a.shape[-2:]), b.reshape(N * G, *b.shape[-2:])
-    if out is None:
-        product = torch.bmm(a, b)
+    shape = (N * G, a.shape[1], b.shape[2])
+    out = None if out is None else _shaped(out, shape)
+    if add is None:
+        product = torch.bmm(a, b, out=out)
     else:
-        product = torch.bmm(a, b, out=_shaped(out, (N * G, a.shape[1], b.shape[2])))
+        add = add.expand(N, G, a.shape[1], 1).reshape(N * G, a.shape[1], 1)
+        product = torch.baddbmm(add, a, b, out=out)
     return product.view(N, G, *product.shape[-2:])
 
 
@@ -167,17 +171,18 @@ class Conv2dUnfold(torch.autograd.Function):
         padded = F.pad(input, args.pad)
         output = input.new_empty(N, G * C_out_g, *args.output_size)
         plan = blocks(input, weight, args)
-        cols_buffer, product_buffer = _buffers(input, plan, G * K_g, G * C_out_g)
+        whole = all(block.args.output_size == args.output_size for block in plan)
+        rows = (G * K_g,) if whole else (G * K_g, G * C_out_g)
+        cols_buffer, *product_buffer = _buffers(input, plan, *rows)
+        add = None if bias is None else bias.view(G, C_out_g, 1)  # in the product
         for block in plan:
             cols = block_columns(padded, block, weight.shape[2:], G, cols_buffer)
             target = output[block.batch, :, block.rows]  # a view
-            if target.is_contiguous():  # whole images: multiply straight into it
-                _batched_matmul(weight_matrix, cols, target.view(-1))
+            if whole:  # whole images: multiply straight into the output
+                _batched_matmul(weight_matrix, cols, target.view(-1), add)
             else:
-                product = _batched_matmul(weight_matrix, cols, product_buffer)
+                product = _batched_matmul(weight_matrix, cols, *product_buffer, add)
                 target.copy_(product.view_as(target))
-        if bias is not None:
-            output += bias.view(1, -1, 1, 1)
         return output
 
     @staticmethod
