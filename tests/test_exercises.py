@@ -12,7 +12,7 @@ from convnotes.exercises import check
 
 # exercises whose answer is a measurement or a validation the learner runs
 # against PyTorch themselves: they have no checker, and say so
-UNCHECKED = {"ex-validate-two-layers", "ex-validate-cost"}
+UNCHECKED = {"ex-validate-two-layers", "ex-validate-cost", "ex-fast-budget"}
 
 
 def grad_weight(x, g, kH, kW):
@@ -99,12 +99,35 @@ def output_entry(x, weight, bias, n, o, i, j):
     return bias[o] + (weight[o] * x[n, :, i : i + kH, j : j + kW]).sum()
 
 
+def tiled_weight_grad(x, grad_output, kernel_size):
+    N, C_in = x.shape[:2]
+    _, C_out, H_out, W_out = grad_output.shape
+    kH, kW = kernel_size
+    reached = x[:, :, : H_out * kH, : W_out * kW]  # what the windows read
+    tiles = reached.reshape(N, C_in, H_out, kH, W_out, kW)
+    tiles = tiles.permute(0, 2, 4, 1, 3, 5).reshape(-1, C_in * kH * kW)
+    rows = grad_output.permute(0, 2, 3, 1).reshape(-1, C_out)
+    return (rows.T @ tiles).view(C_out, C_in, kH, kW)
+
+
 def raises(*args):
     raise RuntimeError("not written yet")
 
 
 # label: (a right answer, [(a typical wrong answer, words its feedback must contain)])
 CASES = {
+    "ex-fast-blocks": (
+        (294912, 10, 26),
+        [
+            ((73728, 10, 26), "is 73728, expected 294912"),
+            ((294912, 8, 26), "number of blocks is 8, expected 10"),
+            ((294912, 10, 28), "output rows is 28, expected 26"),
+        ],
+    ),
+    "ex-fast-tiles": (
+        tiled_weight_grad,
+        [(lambda x, g, ks: 2 * tiled_weight_grad(x, g, ks), "the result")],
+    ),
     "ex-hand-arange": (
         [[8, 12], [20, 24]],
         [
