@@ -1,7 +1,10 @@
 """Fast versions of the package's convolution and gradients (chapter 9).
 
-Same signatures and results as the teaching versions; ordinary NCHW tensors
-in and out, with any change of layout made inside.
+``conv2d_unfold``, ``conv2d_input`` and ``conv2d_weight`` have the same
+signatures and results as the teaching versions; they take tensors in the
+NCHW order and make any change of layout inside. ``problem3`` is the forum
+question's third problem, tuned: the results of
+:func:`convnotes.chain.problem3`, with ``dL/dx`` returned channels last.
 """
 
 from .chain import problem3

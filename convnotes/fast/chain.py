@@ -7,7 +7,7 @@ Same results as :func:`convnotes.chain.problem3`, with the gradients of
   ``a1`` is kept of the first layer;
 - ``a1`` is stored channels last (each pixel's channels together), so the
   per-tap products of ``dL/dw1`` read their right-hand factor row by row;
-- the mask is multiplied in place, as a float (quicker than a boolean one).
+- the mask is multiplied in place, as a float (``a1.sign()``, no boolean).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Same signatures and results as :func:`convnotes.grad.conv2d_input` and
 :func:`convnotes.grad.conv2d_weight`; ordinary NCHW tensors in and out. Each
-picks the quickest of several routes to the same sum:
+takes a route to the same sum suited to the arguments:
 
 - windows that do not overlap (stride equal to the kernel, as in the
   forum question's measurement): the convolution is a matrix product over
@@ -39,7 +39,7 @@ def _tiles(args, kernel_size):
 def conv2d_input(
     input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1
 ):
-    """:func:`convnotes.grad.conv2d_input`, by the quickest route for the arguments."""
+    """:func:`convnotes.grad.conv2d_input`, by a route suited to the arguments."""
     shape, args = grad_input_args(
         input_size, weight, grad_output, stride, padding, dilation, groups
     )
@@ -109,7 +109,7 @@ def _channels_last(t):
 def conv2d_weight(
     input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1
 ):
-    """:func:`convnotes.grad.conv2d_weight`, by the quickest route for the arguments."""
+    """:func:`convnotes.grad.conv2d_weight`, by a route suited to the arguments."""
     shape, args = grad_weight_args(
         input, weight_size, grad_output, stride, padding, dilation, groups
     )

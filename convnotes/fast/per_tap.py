@@ -1,8 +1,9 @@
 """The stride-1 weight gradient as one matrix product per kernel tap (chapter 9).
 
-The sum of :func:`convnotes.grad.conv2d_weight`, organised for speed: no
-padding is made and no window is copied; each tap reads a shifted view of the
-flattened input.
+The sum of :func:`convnotes.grad.conv2d_weight`, organised to copy little: no
+border padding is made and no window is copied; each tap reads a shifted view
+of the flattened input (the narrower of input and output gradient is first
+given zero columns on the right, one copy, so that both share a width).
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ Same results as :func:`convnotes.conv2d_unfold`. What is added, step by step:
   (:func:`blocks`), so a block's columns stay in the CPU's cache;
 - every block's columns and products are built in the same memory
   (:func:`_buffers`);
-- each group's product is one ``bmm`` on views.
+- the products of a block's images and groups are one ``bmm`` (a
+  ``baddbmm`` with the bias), written into a buffer or the output itself.
 """
 
 from __future__ import annotations
