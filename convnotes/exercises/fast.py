@@ -39,7 +39,8 @@ def _(answer):
         rows,
         first,
         "the first block's output rows",
-        "the bands are made equal: ceil(H_out / ceil(H_out / rows)).",
+        "bands of nearly equal height, all but the last the same: "
+        "ceil(H_out / ceil(H_out / rows)).",
     )
     return f"right: {per_row} bytes a row, {len(blocks)} blocks, {first} rows at most."
 
