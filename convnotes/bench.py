@@ -1,6 +1,7 @@
 """The package's speed against PyTorch's: ``python -m convnotes.bench``.
 
-Prints, in one run, median ratios of paired runs (:mod:`convnotes.timing`):
+Prints, in one run, median ratios of paired runs (:mod:`convnotes.timing`),
+each implementation paired with its reference alone:
 
 - forward + backward of :func:`convnotes.fast.conv2d_unfold` on three layers,
   against ``F.conv2d`` (target: at most 1.5×), with the teaching versions'
@@ -17,6 +18,7 @@ With ``--check`` the exit status is 1 if a target is missed.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 
 import torch
@@ -57,9 +59,11 @@ def problem3_tensors(seed=0):
 def compare_problem3(functions=None, repeats=7):
     """Median seconds of a whole step of problem 3, by autograd and by hand.
 
-    Returns ``{"autograd": (seconds, 1.0), name: (seconds, ratio), ...}``;
-    autograd differentiates the plain forward pass, the others are called on
-    tensors that do not require gradients.
+    Each function is paired with autograd alone (autograd, function, autograd,
+    function, ...), so that no third workload runs between the two sides of a
+    ratio. Returns ``{"autograd": (seconds, 1.0), name: (seconds, ratio), ...}``
+    with autograd's median over all its runs; autograd differentiates the plain
+    forward pass, the functions are called on tensors that need no gradients.
     """
     tensors = problem3_tensors()
     params = [t.clone().requires_grad_() for t in tensors[:3]]
@@ -71,10 +75,21 @@ def compare_problem3(functions=None, repeats=7):
         loss = 0.5 * (F.conv2d(z, k, stride=32) - y).pow(2).sum()
         return loss, *torch.autograd.grad(loss, params)
 
-    steps = {"autograd": autograd_step}
-    for name, function in (functions or PROBLEM3).items():
-        steps[name] = lambda f=function: f(*tensors)
-    return paired_medians(steps, repeats)
+    steps = {
+        name: lambda f=function: f(*tensors)
+        for name, function in (functions or PROBLEM3).items()
+    }
+    return _paired_one_by_one("autograd", autograd_step, steps, repeats)
+
+
+def _paired_one_by_one(base_name, base, steps, repeats):
+    """:func:`convnotes.timing.paired_medians` of ``base`` with each step alone."""
+    result, base_seconds = {}, []
+    for name, step in steps.items():
+        pair = paired_medians({base_name: base, name: step}, repeats)
+        base_seconds.append(pair[base_name][0])
+        result[name] = pair[name]
+    return {base_name: (statistics.median(base_seconds), 1.0), **result}
 
 
 def _mark(name, ratio, missed, what):
@@ -101,7 +116,10 @@ def main(argv=None):
     missed = []
     print("\nforward + backward; ratio = time / F.conv2d (target, if any)")
     for layer in LAYERS:
-        result = compare(layer, CONVOLUTIONS, repeats=args.repeats)
+        # each implementation paired with F.conv2d alone
+        result = {}
+        for name, conv in CONVOLUTIONS.items():
+            result.update(compare(layer, {name: conv}, repeats=args.repeats))
         print(f"{layer}: F.conv2d {result['F.conv2d'][0] * 1e3:.1f} ms")
         for name in CONVOLUTIONS:
             seconds, ratio = result[name]
