@@ -160,3 +160,15 @@ def test_the_source_check_finds_engineering():
         "    if torch.is_grad_enabled() or not REUSE_BUFFERS:\n"
         "        cols = _buffers(input, plan)"
     )
+
+
+@pytest.mark.parametrize(
+    "notebook", sorted((ROOT / "book").glob("[01]*.ipynb")), ids=lambda p: p.name
+)
+def test_each_chapters_title_carries_its_number(notebook):
+    """A chapter renumbered in the table of contents is renumbered in its title."""
+    first = json.loads(notebook.read_text())["cells"][0]
+    title = "".join(first["source"]).splitlines()[0]
+    number = int(notebook.name[:2])
+    if number:
+        assert title.startswith(f"# {number}. "), title
