@@ -26,10 +26,17 @@ import torch.nn.functional as F
 
 from . import chain, fast
 from .loops import conv2d_loops
-from .timing import LAYERS, compare, paired_medians
+from .timing import LAYERS, forward_backward, paired_medians
 from .unfold import conv2d_unfold
 
-__all__ = ["CONVOLUTIONS", "PROBLEM3", "TARGETS", "compare_problem3", "main"]
+__all__ = [
+    "CONVOLUTIONS",
+    "PROBLEM3",
+    "TARGETS",
+    "compare_layer",
+    "compare_problem3",
+    "main",
+]
 
 CONVOLUTIONS = {  # name -> function called like F.conv2d
     "fast.conv2d_unfold": fast.conv2d_unfold,
@@ -82,6 +89,21 @@ def compare_problem3(functions=None, repeats=7):
     return _paired_one_by_one("autograd", autograd_step, steps, repeats)
 
 
+def compare_layer(layer, convolutions=None, repeats=7):
+    """Median seconds of forward + backward of ``F.conv2d`` and each convolution.
+
+    Each convolution is paired with ``F.conv2d`` alone. Returns
+    ``{"F.conv2d": (seconds, 1.0), name: (seconds, ratio), ...}``.
+    """
+    tensors = layer.tensors()
+    steps = {
+        name: lambda c=conv: forward_backward(c, layer, *tensors)
+        for name, conv in (convolutions or CONVOLUTIONS).items()
+    }
+    builtin = lambda: forward_backward(F.conv2d, layer, *tensors)  # noqa: E731
+    return _paired_one_by_one("F.conv2d", builtin, steps, repeats)
+
+
 def _paired_one_by_one(base_name, base, steps, repeats):
     """:func:`convnotes.timing.paired_medians` of ``base`` with each step alone."""
     result, base_seconds = {}, []
@@ -116,10 +138,7 @@ def main(argv=None):
     missed = []
     print("\nforward + backward; ratio = time / F.conv2d (target, if any)")
     for layer in LAYERS:
-        # each implementation paired with F.conv2d alone
-        result = {}
-        for name, conv in CONVOLUTIONS.items():
-            result.update(compare(layer, {name: conv}, repeats=args.repeats))
+        result = compare_layer(layer, repeats=args.repeats)
         print(f"{layer}: F.conv2d {result['F.conv2d'][0] * 1e3:.1f} ms")
         for name in CONVOLUTIONS:
             seconds, ratio = result[name]

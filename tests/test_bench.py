@@ -39,6 +39,12 @@ def test_compare_problem3_times_each_function_against_autograd(monkeypatch):
     assert result["autograd"][1] == 1.0 and result["tuned"][1] > 0
 
 
+def test_compare_layer_pairs_each_convolution_with_the_builtin():
+    result = bench.compare_layer(TINY, {"fast": fast.conv2d_unfold}, repeats=2)
+    assert set(result) == {"F.conv2d", "fast"}
+    assert result["F.conv2d"][1] == 1.0 and result["fast"][0] > 0
+
+
 def test_main_prints_every_ratio_and_checks_the_targets(monkeypatch, capsys):
     monkeypatch.setattr(bench, "LAYERS", [TINY])
     # the forum problem at its real size is timed by the benchmark, not by the tests
