@@ -50,9 +50,8 @@ def loops_forward(input, weight, bias, args):
 
 def loops_grad_input(grad_output, weight, input_shape, args):
     """d loss / d input: each tap sends ``tap.T @ grad_output`` back where it read."""
-    N, C_in, H, W = input_shape
-    left, right, top, bottom = args.pad
-    grad_padded = grad_output.new_zeros(N, C_in, H + top + bottom, W + left + right)
+    N, C_in = input_shape[:2]
+    grad_padded = grad_output.new_zeros(N, C_in, *args.padded_size(input_shape))
     for in_ch, out_ch in _group_channels(weight, args.groups):
         for u, v, rows, cols in tap_slices(args, weight.shape[2:]):
             tap = weight[out_ch, :, u, v]  # (C_out_g, C_in_g)

@@ -78,7 +78,7 @@ class ConvPicture:
         )
         H, W = self.input_size
         left, right, top, bottom = self.args.pad
-        self.padded_size = (H + top + bottom, W + left + right)
+        self.padded_size = self.args.padded_size(self.input_size)
         if values is not None and tuple(values.shape) != self.input_size:
             raise ValueError(
                 f"values must have the input's shape {self.input_size}, "

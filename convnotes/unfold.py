@@ -67,8 +67,7 @@ class Conv2dUnfold(torch.autograd.Function):
             grad_weight = (grad_Y @ X.transpose(-1, -2)).sum(0).view(weight.shape)
         if needs_input:
             grad_X = (W.transpose(-1, -2) @ grad_Y).flatten(1, 2)  # (N, C_in*kH*kW, L)
-            left, right, top, bottom = args.pad
-            padded_size = (input.shape[2] + top + bottom, input.shape[3] + left + right)
+            padded_size = args.padded_size(input.shape)
             grad_padded = F.fold(
                 grad_X, padded_size, weight.shape[2:], args.dilation, 0, args.stride
             )

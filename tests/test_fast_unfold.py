@@ -22,8 +22,7 @@ def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """F.fold from the fast module's pieces: fold onto the padded image, crop."""
     output_size = pair(output_size)
     args = window_args(output_size, kernel_size, stride, padding, dilation)
-    left, right, top, bottom = args.pad
-    padded = (output_size[0] + top + bottom, output_size[1] + left + right)
+    padded = args.padded_size(output_size)
     return crop(fold_padded(cols, padded, pair(kernel_size), args), args)
 
 

@@ -155,6 +155,17 @@ class Conv2dArgs(NamedTuple):
     groups: int
     output_size: tuple[int, int]  # (H_out, W_out)
 
+    def padded_size(self, input_size):
+        """``(H, W)`` of an input of ``input_size`` (its last two entries), padded.
+
+        Example:
+            >>> window_args((5, 5), 2, padding="same").padded_size((1, 3, 5, 5))
+            (6, 6)
+        """
+        left, right, top, bottom = self.pad
+        H, W = input_size[-2:]
+        return (H + top + bottom, W + left + right)
+
 
 def pair(value):
     """An int or a 1- or 2-element tuple as a pair, like ``F.conv2d`` reads it."""

@@ -213,9 +213,8 @@ class Conv2dUnfold(torch.autograd.Function):
                     grad_weight.baddbmm_(image_y, image_cols.transpose(-1, -2))
             grad_weight = grad_weight.view(weight.shape)
         if needs_input:
-            left, right, top, bottom = args.pad
-            H_pad, W_pad = input.shape[2] + top + bottom, input.shape[3] + left + right
-            grad_padded = input.new_zeros(input.shape[0], input.shape[1], H_pad, W_pad)
+            padded_size = args.padded_size(input.shape)
+            grad_padded = input.new_zeros(*input.shape[:2], *padded_size)
             weight_t = weight_matrix.transpose(-1, -2)  # (G, K_g, C_out_g)
             for block, grad_y in zip(plan, grad_ys, strict=True):
                 grad_cols = _batched_matmul(weight_t, grad_y, cols_buffer)
