@@ -26,6 +26,7 @@ __all__ = [
     "conv2d_bias",
     "conv2d_input",
     "conv2d_weight",
+    "flipped_kernel",
     "input_grad_flipped",
     "input_grad_transposed",
     "weight_grad_correlation",
@@ -69,8 +70,7 @@ def conv2d_input(
 
 def input_grad_transposed(g, weight, input_hw, args):
     """The input gradient of a batched ``g``: ``F.conv_transpose2d``, then a crop."""
-    left, right, top, bottom = args.pad
-    padded = (input_hw[0] + top + bottom, input_hw[1] + left + right)
+    padded = args.padded_size(input_hw)
     unreached = []  # rows, then columns, at the end that no window reached
     for i in range(2):
         s, d, k = args.stride[i], args.dilation[i], weight.shape[2 + i]
@@ -97,13 +97,24 @@ def input_grad_flipped(g, weight, padding=0, dilation=1, groups=1):
                   [2., 4., 2.],
                   [1., 2., 1.]]]])
     """
-    C_out, C_in_g, kH, kW = weight.shape
+    kH, kW = weight.shape[2:]
     (p_h, p_w), (d_h, d_w) = pair(padding), pair(dilation)
+    full = (d_h * (kH - 1) - p_h, d_w * (kW - 1) - p_w)
+    return F.conv2d(
+        g, flipped_kernel(weight, groups), None, 1, full, (d_h, d_w), groups
+    )
+
+
+def flipped_kernel(weight, groups=1):
+    """The kernel flipped in both directions, in- and output channels swapped per group.
+
+    ``(C_out, C_in / groups, kH, kW)`` becomes ``(C_in, C_out / groups, kH, kW)``:
+    the weight of the convolution that carries the output gradient back.
+    """
+    C_out, C_in_g, kH, kW = weight.shape
     C_out_g = C_out // groups
     swapped = weight.reshape(groups, C_out_g, C_in_g, kH, kW).transpose(1, 2)
-    flipped = swapped.reshape(groups * C_in_g, C_out_g, kH, kW).flip(2, 3)
-    full = (d_h * (kH - 1) - p_h, d_w * (kW - 1) - p_w)
-    return F.conv2d(g, flipped, None, 1, full, (d_h, d_w), groups)
+    return swapped.reshape(groups * C_in_g, C_out_g, kH, kW).flip(2, 3)
 
 
 def conv2d_weight(

@@ -61,13 +61,9 @@ def _input_grad_tiled(g, weight, input_hw, args):
     tiles = rows @ weight.reshape(C_out, -1)  # (pixels, C_in * kH * kW)
     tiles = tiles.view(N, H_out, W_out, C_in, kH, kW).permute(0, 3, 1, 4, 2, 5)
     reached = tiles.reshape(N, C_in, H_out * kH, W_out * kW)
-    left, right, top, bottom = args.pad
-    unreached = (  # rows and columns at the end that no window read
-        0,
-        input_hw[1] + left + right - W_out * kW,
-        0,
-        input_hw[0] + top + bottom - H_out * kH,
-    )
+    H_pad, W_pad = args.padded_size(input_hw)
+    # rows and columns at the end that no window read
+    unreached = (0, W_pad - W_out * kW, 0, H_pad - H_out * kH)
     return crop(F.pad(reached, unreached), args)
 
 
@@ -79,10 +75,8 @@ def _input_grad_flipped(g, weight, args):
     crops). Like a convolution, it gives a channels-last result when ``g`` or
     ``weight`` is channels last.
     """
-    C_out, C_in_g, kH, kW = weight.shape
-    G = args.groups
-    swapped = weight.reshape(G, C_out // G, C_in_g, kH, kW).transpose(1, 2)
-    flipped = swapped.reshape(G * C_in_g, C_out // G, kH, kW).flip(-1, -2)
+    kH, kW = weight.shape[2:]
+    flipped = grad.flipped_kernel(weight, args.groups)
     if _channels_last(weight):
         # stated outright: with one channel, a channels-last layout is ambiguous
         flipped = flipped.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
@@ -98,7 +92,7 @@ def _input_grad_flipped(g, weight, args):
         padding = (full[2], full[0])
     else:  # uneven, or more forward padding than the kernel reaches
         g, padding = F.pad(g, full), 0
-    return F.conv2d(g, flipped, None, 1, padding, args.dilation, G)
+    return F.conv2d(g, flipped, None, 1, padding, args.dilation, args.groups)
 
 
 def _channels_last(t):
