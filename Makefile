@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # CPU wheels to avoid the CUDA build: make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu
 TORCH_INDEX ?=
 
-.PHONY: setup book student test portability lab bench execute lock clean
+.PHONY: setup book student pdf test portability lab bench execute lock clean
 
 setup: book
 
@@ -26,6 +26,11 @@ book: $(STAMP)
 student: $(STAMP)
 	$(BIN)/python tools/build_book.py --edition student
 
+# The whole book as one PDF, _build/pdf/convnotes.pdf, printed by headless
+# Chromium (apt-get install chromium); it builds the book as one page first.
+pdf: $(STAMP)
+	$(BIN)/python tools/make_pdf.py
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
@@ -34,9 +39,12 @@ test: $(STAMP)
 portability: $(STAMP)
 	OMP_NUM_THREADS=1 ATEN_CPU_CAPABILITY=default $(BIN)/python -m pytest book
 
-# Time forward + backward of the hand-written convolutions against F.conv2d.
+# Time forward + backward of the hand-written convolutions against F.conv2d,
+# on THREADS of PyTorch's CPU threads (2, the count the targets are set for;
+# make bench THREADS=4). The first line printed is the count PyTorch uses.
+THREADS ?= 2
 bench: $(STAMP)
-	$(BIN)/python -m convnotes.bench
+	OMP_NUM_THREADS=$(THREADS) $(BIN)/python -m convnotes.bench --threads $(THREADS)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/

@@ -12,7 +12,10 @@ each implementation paired with its reference alone:
   :mod:`convnotes.fast` (target: at most 1.0×), and the tuned
   :func:`convnotes.fast.problem3` (target: at most 0.8×).
 
-With ``--check`` the exit status is 1 if a target is missed.
+The targets are set for 2 threads: ``--threads`` (default 2; ``make bench
+THREADS=n``) sets PyTorch's thread count with :func:`torch.set_num_threads`
+before anything is timed, and the first line prints the count PyTorch then
+reports. With ``--check`` the exit status is 1 if a target is missed.
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ CONVOLUTIONS = {  # name -> function called like F.conv2d
     "conv2d_unfold": conv2d_unfold,
     "conv2d_loops": conv2d_loops,
 }
-PROBLEM3 = {  # name -> function (x, w1, w2, k, y) -> (loss, grad_x, grad_w1, grad_w2)
+# name -> function (x, w1, w2, k, y) -> (loss, grad_x, grad_w1, grad_w2)
+PROBLEM3 = {
     "plain, convnotes.grad": chain.problem3,
     "plain, convnotes.fast": lambda *t: chain.problem3(*t, gradients=fast),
     "tuned, fast.problem3": fast.problem3,
@@ -68,8 +72,9 @@ def compare_problem3(functions=None, repeats=7):
 
     Each function is paired with autograd alone (autograd, function, autograd,
     function, ...), so that no third workload runs between the two sides of a
-    ratio. Returns ``{"autograd": (seconds, 1.0), name: (seconds, ratio), ...}``
-    with autograd's median over all its runs; autograd differentiates the plain
+    ratio. Returns
+    ``{"autograd": (seconds, 1.0), name: (seconds, ratio), ...}`` with
+    autograd's median over all its runs; autograd differentiates the plain
     forward pass, the functions are called on tensors that need no gradients.
     """
     tensors = problem3_tensors()
@@ -90,7 +95,7 @@ def compare_problem3(functions=None, repeats=7):
 
 
 def compare_layer(layer, convolutions=None, repeats=7):
-    """Median seconds of forward + backward of ``F.conv2d`` and each convolution.
+    """Median seconds of forward + backward of ``F.conv2d`` and of each one.
 
     Each convolution is paired with ``F.conv2d`` alone. Returns
     ``{"F.conv2d": (seconds, 1.0), name: (seconds, ratio), ...}``.
@@ -105,7 +110,7 @@ def compare_layer(layer, convolutions=None, repeats=7):
 
 
 def _paired_one_by_one(base_name, base, steps, repeats):
-    """:func:`convnotes.timing.paired_medians` of ``base`` with each step alone."""
+    """Paired medians of ``base`` and each step alone, one pair at a time."""
     result, base_seconds = {}, []
     for name, step in steps.items():
         pair = paired_medians({base_name: base, name: step}, repeats)
@@ -124,16 +129,53 @@ def _mark(name, ratio, missed, what):
     return f" > {target:g} MISSED"
 
 
+THREADS = 2  # the thread count the targets are set for
+
+
+def thread_count(text):
+    """``--threads``: a whole number of at least 1."""
+    try:
+        threads = int(text)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number >= 1, got threads={text!r}"
+        )
+    return threads
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=9, help="paired runs per case")
     parser.add_argument(
-        "--check", action="store_true", help="exit with status 1 if a target is missed"
+        "--repeats", type=int, default=9, help="paired runs per case"
+    )
+    parser.add_argument(
+        "--threads",
+        type=thread_count,
+        default=THREADS,
+        help=f"PyTorch's CPU threads while timing (default {THREADS}, "
+        "the count the targets are set for)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit with status 1 if a target is missed",
     )
     args = parser.parse_args(argv)
+    before = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        return _benchmark(args)
+    finally:  # the caller's thread count, when called from Python
+        torch.set_num_threads(before)
+
+
+def _benchmark(args):
+    threads = torch.get_num_threads()  # what PyTorch uses, as it reports it
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32, "
-        f"median of {args.repeats} paired runs"
+        f"torch {torch.__version__}, {threads} thread{'s' * (threads != 1)}, "
+        f"float32, median of {args.repeats} paired runs"
     )
     missed = []
     print("\nforward + backward; ratio = time / F.conv2d (target, if any)")
@@ -145,8 +187,9 @@ def main(argv=None):
             mark = _mark(name, ratio, missed, layer)
             print(f"  {name:<20}{seconds * 1e3:8.1f} ms {ratio:6.2f}x{mark}")
     print(
-        "\nforum problem 3 (x 8x32x128x128, w1 32x32x3x3, w2 1x32x3x3, k 512x1x32x32 "
-        "at stride 32):\nforward + gradients of x, w1, w2; ratio = time / autograd"
+        "\nforum problem 3 (x 8x32x128x128, w1 32x32x3x3, w2 1x32x3x3, "
+        "k 512x1x32x32 at stride 32):\nforward + gradients of x, w1, w2; "
+        "ratio = time / autograd"
     )
     result = compare_problem3(repeats=args.repeats)
     for name, (seconds, ratio) in result.items():

@@ -1,9 +1,9 @@
-"""Gradients chained by hand through several layers: a forum question's three problems.
+"""Gradients chained by hand through layers: a forum question's three problems.
 
 ``problem1``, ``problem2`` and ``problem3`` (chapter 8) return the loss
 ``0.5 * ||k * z - y||^2`` (``*`` a convolution with the measurement kernel
-``k`` at ``stride``) and its gradients, computed with :mod:`convnotes.grad` and
-ReLU's mask instead of autograd. They are built from differentiable
+``k`` at ``stride``) and its gradients, computed with :mod:`convnotes.grad`
+and ReLU's mask instead of autograd. They are built from differentiable
 operations, so they can sit inside a network that is trained (or be
 differentiated again). A tuned ``problem3`` is in :mod:`convnotes.fast`.
 """
@@ -33,7 +33,10 @@ def problem1(x, k, y, stride=32):
 
 
 def problem2(x, w1, k, y, stride=32):
-    """``L = 0.5 ||k * (w1 * x) - y||^2``, 3×3 ``w1``: ``(L, dL/dx, dL/dw1)``."""
+    """``L = 0.5 ||k * (w1 * x) - y||^2``: returns ``(L, dL/dx, dL/dw1)``.
+
+    ``w1`` is a 3×3 kernel, applied with padding 1.
+    """
     z = F.conv2d(x, w1, padding=1)
     loss, grad_z = problem1(z, k, y, stride)
     grad_x = grad.conv2d_input(x.shape, w1, grad_z, padding=1)
@@ -42,11 +45,12 @@ def problem2(x, w1, k, y, stride=32):
 
 
 def problem3(x, w1, w2, k, y, stride=32, gradients=grad):
-    """``L = 0.5 ||k * (w2 * relu(w1 * x)) - y||^2``: ``(L, dL/dx, dL/dw1, dL/dw2)``.
+    """``L = 0.5 ||k * (w2 * relu(w1 * x)) - y||^2`` and its gradients.
 
-    The forward pass, then the chain rule one layer at a time from the loss
-    back to the input. ``gradients`` is the module whose ``conv2d_input`` and
-    ``conv2d_weight`` are used: :mod:`convnotes.grad`, or :mod:`convnotes.fast`.
+    Returns ``(L, dL/dx, dL/dw1, dL/dw2)``: the forward pass, then the chain
+    rule one layer at a time from the loss back to the input. ``gradients`` is
+    the module whose ``conv2d_input`` and ``conv2d_weight`` are used:
+    :mod:`convnotes.grad`, or :mod:`convnotes.fast`.
     """
     z1 = F.conv2d(x, w1, padding=1)
     a1 = F.relu(z1)

@@ -3,7 +3,9 @@
 The building blocks of :mod:`convnotes.exercises`: a checker, registered under
 its exercise's label with :func:`checker`, compares an answer with
 :func:`number`, :func:`tensor`, :func:`function`, each of which raises
-:class:`Wrong` with the message a learner should read.
+:class:`Wrong` with the message a learner should read. Every checker comes
+with a hint, where to start, shown while the answer is :func:`unanswered`
+(still holds a ``...``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import torch
 
 __all__ = [
     "CHECKERS",
+    "HINTS",
     "Feedback",
     "Wrong",
     "checker",
@@ -22,32 +25,66 @@ __all__ = [
     "parts",
     "random",
     "tensor",
+    "unanswered",
 ]
 
 CHECKERS = {}  # exercise label -> checker
+HINTS = {}  # exercise label -> where to start, never the answer
 
 
-def checker(label):
-    """Register the decorated function as the checker of exercise ``label``."""
+def checker(label, *, hint):
+    """Register the decorated function as the checker of exercise ``label``.
+
+    ``hint`` says where to start (the formula, the function of the chapter to
+    look at) without giving the answer away: it is shown while the answer is
+    still a ``...``.
+    """
+    if not isinstance(hint, str) or not hint.strip():
+        raise ValueError(
+            f"the checker of label={label!r} needs a hint, got hint={hint!r}"
+        )
 
     def register(check):
         if label in CHECKERS:
             raise ValueError(f"two checkers for the exercise label={label!r}")
         CHECKERS[label] = check
+        HINTS[label] = hint
         return check
 
     return register
 
 
+def unanswered(answer):
+    """Whether ``answer`` is ``...`` or holds one in its tuples and lists.
+
+    >>> unanswered((112, [3, ...]))
+    True
+    >>> unanswered((112, [3, 4]))
+    False
+    """
+    pending, seen = [answer], set()
+    while pending:
+        item = pending.pop()
+        if item is Ellipsis:
+            return True
+        if isinstance(item, tuple | list) and id(item) not in seen:
+            seen.add(id(item))  # a list that holds itself is looked at once
+            pending.extend(item)
+    return False
+
+
 def random(*shape, seed):
-    """A float64 tensor of standard normal draws, the same for a given ``seed``."""
+    """Float64 standard normal draws, the same for the same ``seed``."""
     generator = torch.Generator().manual_seed(seed)
     return torch.randn(*shape, generator=generator, dtype=torch.float64)
 
 
 @dataclass(frozen=True)
 class Feedback:
-    """The outcome of a check; true when the answer is right. Shown as its message."""
+    """The outcome of a check: true when the answer is right.
+
+    Shown as ``✓ label: message`` or ``✗ label: message``.
+    """
 
     label: str
     passed: bool
@@ -67,13 +104,15 @@ class Wrong(Exception):
 
 
 def number(answer, expected, name, hint=""):
-    """A number equal to ``expected`` (to 1e-9 relative), else :class:`Wrong`."""
+    """A number equal to ``expected`` (to 1e-9 relative), else ``Wrong``."""
     try:
         value = float(answer)
     except (TypeError, ValueError):
         raise Wrong(f"{name} should be a number, got {answer!r}.") from None
     if abs(value - expected) > 1e-9 * max(1.0, abs(expected)):
-        raise Wrong(f"{name} is {value:g}, expected {expected:g}.{_hint(hint)}")
+        raise Wrong(
+            f"{name} is {value:g}, expected {expected:g}.{_hint(hint)}"
+        )
 
 
 def parts(answer, count, what):
@@ -84,7 +123,10 @@ def parts(answer, count, what):
 
 
 def tensor(answer, expected, name, hint="", tol=1e-6):
-    """A tensor (or nested list) close to ``expected``; the first wrong entry if not."""
+    """A tensor (or nested list) close to ``expected``, else ``Wrong``.
+
+    The message names the first entry that is wrong.
+    """
     try:
         value = torch.as_tensor(answer, dtype=torch.float64)
     except (TypeError, ValueError, RuntimeError):
@@ -95,8 +137,8 @@ def tensor(answer, expected, name, hint="", tol=1e-6):
     expected = torch.as_tensor(expected, dtype=torch.float64)
     if value.shape != expected.shape:
         raise Wrong(
-            f"{name} has shape {tuple(value.shape)}, expected {tuple(expected.shape)}."
-            f"{_hint(hint)}"
+            f"{name} has shape {tuple(value.shape)}, "
+            f"expected {tuple(expected.shape)}.{_hint(hint)}"
         )
     close = torch.isclose(value, expected, rtol=tol, atol=tol)
     if not bool(close.all()):
@@ -109,7 +151,7 @@ def tensor(answer, expected, name, hint="", tol=1e-6):
 
 
 def function(answer, reference, cases, name, hint=""):
-    """Call the learner's function on each case and compare with ``reference``."""
+    """Call the learner's function on each case; compare with ``reference``."""
     if not callable(answer):
         raise Wrong(f"pass the function itself, got {type(answer).__name__}.")
     for args in cases:
@@ -119,7 +161,7 @@ def function(answer, reference, cases, name, hint=""):
         )
         try:
             got = answer(*args)
-        except Exception as error:  # the learner's code: report anything it raises
+        except Exception as error:  # anything the learner's code raises
             raise Wrong(
                 f"{name}({shapes}) raised {type(error).__name__}: {error}"
             ) from None
@@ -136,7 +178,9 @@ def function(answer, reference, cases, name, hint=""):
             try:
                 tensor(g, e, label)
             except Wrong as wrong:
-                raise Wrong(f"for {name}({shapes}): {wrong}{_hint(hint)}") from None
+                raise Wrong(
+                    f"for {name}({shapes}): {wrong}{_hint(hint)}"
+                ) from None
     return f"right on {len(cases)} test inputs."
 
 

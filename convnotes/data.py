@@ -1,8 +1,8 @@
 """A real photograph, available offline: the one matplotlib ships.
 
-Grace Hopper's portrait (``grace_hopper.jpg``, 600x512) is part of matplotlib's
-sample data, installed with the package, so the chapters that need a real image
-work with no network.
+Grace Hopper's portrait (``grace_hopper.jpg``, 600x512) is part of
+matplotlib's sample data, installed with the package, so the chapters that
+need a real image work with no network.
 """
 
 from __future__ import annotations
@@ -21,13 +21,18 @@ def grace_hopper(gray=True, dtype=torch.float32):
 
     Example:
         >>> image = grace_hopper()
-        >>> tuple(image.shape), image.dtype, bool(0 <= image.min() < image.max() <= 1)
-        ((600, 512), torch.float32, True)
+        >>> tuple(image.shape), image.dtype
+        ((600, 512), torch.float32)
+        >>> bool(0 <= image.min() < image.max() <= 1)
+        True
     """
     from matplotlib.cbook import get_sample_data
     from PIL import Image
 
-    with get_sample_data("grace_hopper.jpg") as file, Image.open(file) as picture:
+    with (
+        get_sample_data("grace_hopper.jpg") as file,
+        Image.open(file) as picture,
+    ):
         array = np.asarray(picture.convert("L" if gray else "RGB"))
     tensor = torch.from_numpy(array.copy()).to(dtype) / 255
     return tensor if gray else tensor.permute(2, 0, 1)

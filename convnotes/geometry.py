@@ -2,7 +2,8 @@
 
 Shared by the pictures (chapters 1 and 2), the loops (chapter 4), the unfold
 and the closed-form gradients (chapters 5 and 7, ``crop``) and
-:mod:`convnotes.fast` (chapter 9). The arguments come from :mod:`convnotes.arguments`.
+:mod:`convnotes.fast` (chapter 9). The arguments come from
+:mod:`convnotes.arguments`.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ __all__ = ["crop", "tap_slices", "window_reads"]
 
 
 def tap_slices(args, kernel_size):
-    """For each kernel tap (u, v), the rows and columns of the padded input it reads.
+    """The padded input's rows and columns that each kernel tap (u, v) reads.
 
     Tap (u, v) of the window at output (i, j) reads padded pixel
-    ``(stride_h * i + dilation_h * u, stride_w * j + dilation_w * v)``; over all
-    outputs that is a strided slice of rows and one of columns.
+    ``(stride_h * i + dilation_h * u, stride_w * j + dilation_w * v)``; over
+    all outputs that is a strided slice of rows and one of columns.
 
     Example:
         >>> from convnotes.arguments import window_args
@@ -23,11 +24,8 @@ def tap_slices(args, kernel_size):
         >>> [(u, v, rows) for u, v, rows, cols in tap_slices(args, (2, 2))][:2]
         [(0, 0, slice(0, 3, 2)), (0, 1, slice(0, 3, 2))]
     """
-    (s_h, s_w), (d_h, d_w), (H_out, W_out) = (
-        args.stride,
-        args.dilation,
-        args.output_size,
-    )
+    (s_h, s_w), (d_h, d_w) = args.stride, args.dilation
+    H_out, W_out = args.output_size
     kH, kW = kernel_size
     for u in range(kH):
         for v in range(kW):
@@ -37,10 +35,10 @@ def tap_slices(args, kernel_size):
 
 
 def window_reads(args, kernel_size, position):
-    """The padded-input pixels the window at output ``position`` reads, tap by tap.
+    """The padded-input pixels read by the window at output ``position``.
 
-    Returns a list of ``(u, v, row, col)``: kernel entry (u, v) multiplies padded
-    pixel (row, col).
+    Returns a list of ``(u, v, row, col)``: kernel entry (u, v) multiplies
+    padded pixel (row, col).
 
     Example:
         >>> from convnotes.arguments import window_args
@@ -61,5 +59,6 @@ def window_reads(args, kernel_size, position):
 def crop(grad_padded, args):
     """Drop the padding again: the gradient of ``F.pad`` is a slice."""
     left, right, top, bottom = args.pad
-    H, W = grad_padded.shape[-2] - top - bottom, grad_padded.shape[-1] - left - right
+    H = grad_padded.shape[-2] - top - bottom
+    W = grad_padded.shape[-1] - left - right
     return grad_padded[..., top : top + H, left : left + W]

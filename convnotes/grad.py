@@ -3,13 +3,15 @@
 Drop-in equivalents of ``torch.nn.grad.conv2d_input`` and ``conv2d_weight``
 written with ordinary, differentiable tensor operations:
 
-- the input gradient is a *transposed convolution* of the output gradient with
-  the same weight, with the ``output_padding`` that restores the input's size;
+- the input gradient is a *transposed convolution* of the output gradient
+  with the same weight, with the ``output_padding`` that restores the input's
+  size;
 - with stride 1 that is also a *full correlation with the flipped kernel*
   (:func:`input_grad_flipped`), an ordinary convolution;
-- the weight gradient is a *correlation of the input with the output gradient*,
-  in which stride and dilation trade places;
-- the bias gradient is the sum of the output gradient over all but the channels.
+- the weight gradient is a *correlation of the input with the output
+  gradient*, in which stride and dilation trade places;
+- the bias gradient is the sum of the output gradient over all but the
+  channels.
 
 Every optimisation of these lives in :mod:`convnotes.fast` (chapter 9).
 """
@@ -69,12 +71,13 @@ def conv2d_input(
 
 
 def input_grad_transposed(g, weight, input_hw, args):
-    """The input gradient of a batched ``g``: ``F.conv_transpose2d``, then a crop."""
+    """Input gradient: ``F.conv_transpose2d`` of a batched ``g``, cropped."""
     padded = args.padded_size(input_hw)
     unreached = []  # rows, then columns, at the end that no window reached
     for i in range(2):
         s, d, k = args.stride[i], args.dilation[i], weight.shape[2 + i]
-        reached = (args.output_size[i] - 1) * s + d * (k - 1) + 1  # last window's end
+        # the last window starts at (out - 1) * s and spans d * (k - 1) + 1
+        reached = (args.output_size[i] - 1) * s + d * (k - 1) + 1
         unreached.append(padded[i] - reached)
     grad_padded = F.conv_transpose2d(
         g, weight, None, args.stride, 0, unreached, args.groups, args.dilation
@@ -83,7 +86,7 @@ def input_grad_transposed(g, weight, input_hw, args):
 
 
 def input_grad_flipped(g, weight, padding=0, dilation=1, groups=1):
-    """The stride-1 input gradient of a batched ``g`` as an ordinary convolution.
+    """The stride-1 input gradient of a batched ``g``, an ordinary convolution.
 
     ``g`` is correlated with the kernel flipped in both directions, its two
     channel dimensions swapped (within each group), and with *full* padding:
@@ -106,10 +109,11 @@ def input_grad_flipped(g, weight, padding=0, dilation=1, groups=1):
 
 
 def flipped_kernel(weight, groups=1):
-    """The kernel flipped in both directions, in- and output channels swapped per group.
+    """The kernel flipped both ways, in- and output channels swapped per group.
 
-    ``(C_out, C_in / groups, kH, kW)`` becomes ``(C_in, C_out / groups, kH, kW)``:
-    the weight of the convolution that carries the output gradient back.
+    ``(C_out, C_in / groups, kH, kW)`` becomes
+    ``(C_in, C_out / groups, kH, kW)``: the weight of the convolution that
+    carries the output gradient back.
     """
     C_out, C_in_g, kH, kW = weight.shape
     C_out_g = C_out // groups
@@ -159,28 +163,29 @@ def weight_grad_correlation(x, g, weight_shape, args):
     C_out, C_in_g, kH, kW = weight_shape
     padded = F.pad(x, args.pad)
     # the images become channels, (C_in_g, G * N, H, W), each group's together
-    images = padded.reshape(N, G, C_in_g, *padded.shape[2:]).permute(2, 1, 0, 3, 4)
+    images = padded.unflatten(1, (G, C_in_g)).permute(2, 1, 0, 3, 4)
     images = images.reshape(C_in_g, G * N, *padded.shape[2:])
     # the output gradient becomes the kernels, (C_out, N, H_out, W_out)
     kernels = g.transpose(0, 1)
     correlation = F.conv2d(
-        images, kernels, None, stride=args.dilation, dilation=args.stride, groups=G
+        images, kernels, stride=args.dilation, dilation=args.stride, groups=G
     )  # (C_in_g, C_out, >= kH, >= kW): a window may fit a few more times
     return correlation.transpose(0, 1)[:, :, :kH, :kW]
 
 
 def conv2d_bias(grad_output):
-    """The gradient of a convolution with respect to its bias: one sum per channel.
+    """A convolution's gradient with respect to its bias: one sum per channel.
 
     Example:
         >>> conv2d_bias(torch.ones(2, 3, 4, 4))
         tensor([32., 32., 32.])
     """
-    if not isinstance(grad_output, torch.Tensor) or grad_output.dim() not in (3, 4):
-        shown = getattr(grad_output, "shape", grad_output)
+    if not torch.is_tensor(grad_output) or grad_output.dim() not in (3, 4):
+        shape = getattr(grad_output, "shape", None)
+        shown = grad_output if shape is None else tuple(shape)
         raise ValueError(
             "grad_output must be a 4-D (N, C_out, H, W) or 3-D (C_out, H, W) "
-            f"tensor, got {tuple(shown) if shown is not grad_output else shown!r}"
+            f"tensor, got {shown!r}"
         )
     dims = (0, 2, 3) if grad_output.dim() == 4 else (1, 2)
     return grad_output.sum(dims)

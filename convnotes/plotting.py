@@ -1,16 +1,16 @@
-"""Pictures of a convolution: one step, every step as an animation, pixel usage.
+"""Pictures of a convolution: one step, every step animated, pixel usage.
 
-Used by chapters 1 and 2. Each picture is drawn from :mod:`convnotes.geometry`,
+Used by chapters 1 and 2. Each picture is drawn from :mod:`convnotes.geometry`
 for any input size, kernel, stride, padding and dilation, and keeps one
 rectangle per pixel, so the tests can read back which pixels a picture
-highlights and compare them with the arithmetic.
+highlights and compare them with the arithmetic. Each fits the book's column,
+its text no smaller than :data:`convnotes.display.MIN_TEXT_PX`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import re
+import textwrap
 
 import matplotlib.pyplot as plt
 import torch
@@ -19,7 +19,7 @@ from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
 
 from .arguments import pair, window_args
-from .display import offline_controls
+from .display import COLUMN_PX, MIN_FONT_PT, animation_html
 from .geometry import window_reads
 from .hand import input_grad_terms
 
@@ -40,13 +40,15 @@ COLORS = {
     "done": "#d9ead3",  # an output computed at an earlier step
     "current": "#e06666",  # the output of the current step
 }
-# a square's side: large enough to label, small enough for wide pictures to fit a page
-CELL_INCHES = (0.42, 0.7)
-PICTURE_INCHES = 5.5  # small pictures grow towards this width
+CELL_INCHES = 0.5  # a square's side, at most: a wide picture fits the column
+FONT_PT = MIN_FONT_PT + 1  # every label: 12.5 px at 100 dpi
+MARGIN_PX = 24  # the margin a notebook adds around a figure, and some more
+LABEL = dict(ha="center", fontsize=FONT_PT)
+EDGE = dict(edgecolor="#555555", linewidth=0.8)
 
 
 class ConvPicture:
-    """The padded input channels and the output of a convolution, one square per pixel.
+    """The padded input and the output of a convolution, one square a pixel.
 
     ``show(position)`` colours the picture for the step that computes output
     ``position``: the pixels its window reads in every input channel, and the
@@ -77,7 +79,7 @@ class ConvPicture:
             self.input_size, self.kernel_size, stride, padding, dilation
         )
         H, W = self.input_size
-        left, right, top, bottom = self.args.pad
+        left, _, top_pad, _ = self.args.pad
         self.padded_size = self.args.padded_size(self.input_size)
         if values is not None and tuple(values.shape) != self.input_size:
             raise ValueError(
@@ -86,78 +88,84 @@ class ConvPicture:
             )
         Hp, Wp = self.padded_size
         H_out, W_out = self.args.output_size
-        width = in_channels * (Wp + 1) + W_out + 1
-        height = max(Hp, H_out) + 1.5
+        rows = max(Hp, H_out)
+        self.in_channels = in_channels
+        right = in_channels * (Wp + 1) + W_out  # the output's right edge
+        extent = right + 0.4  # the picture's width, in squares
+        column = (COLUMN_PX - MARGIN_PX) / plt.rcParams["figure.dpi"]
+        width = ax.figure.get_figwidth() if ax else column  # inches
+        cell = min(CELL_INCHES, width / extent)
+        # the title wraps to the picture's width: about 0.6 em a character
+        self.title_chars = int(extent * cell * 72 / (0.6 * FONT_PT))
+        last = (H_out - 1, W_out - 1)  # the longest title: the largest indices
+        lines = len(textwrap.wrap(self.caption(last), self.title_chars))
+        line = FONT_PT * 1.3 / 72 / cell  # one line of text, in squares
+        top, bottom = 0.25 + line, -rows - 0.35 - lines * line
         if ax is None:
-            cell = min(max(PICTURE_INCHES / width, CELL_INCHES[0]), CELL_INCHES[1])
-            _, ax = plt.subplots(figsize=(width * cell, height * cell))
+            fig = plt.figure(figsize=(extent * cell, (top - bottom) * cell))
+            ax = fig.add_axes((0, 0, 1, 1))
         self.fig, self.ax = ax.figure, ax
         self.cells = {}  # (grid, channel, row, col) -> Rectangle
         self.colors = {}  # (grid, channel, row, col) -> its colour at rest
         x0 = 0
         for c in range(in_channels):
             for r, q in itertools.product(range(Hp), range(Wp)):
-                inside = top <= r < top + H and left <= q < left + W
-                self._cell(
-                    ("input", c, r, q), x0 + q, r, "input" if inside else "padding"
-                )
+                inside = top_pad <= r < top_pad + H and left <= q < left + W
+                role = "input" if inside else "padding"
+                self._cell(("input", c, r, q), x0 + q, r, role)
                 if inside and values is not None:
-                    value = float(values[r - top, q - left])
-                    ax.text(
-                        x0 + q + 0.5,
-                        -r - 0.5,
-                        f"{value:.2f}",
-                        ha="center",
-                        va="center",
-                        fontsize=7,
-                    )
-            name = "input (padded)" if top + bottom + left + right else "input"
+                    text = f"{float(values[r - top_pad, q - left]):.2f}"
+                    self._label(x0 + q + 0.5, -r - 0.5, text, "center")
+            name = "input (padded)" if sum(self.args.pad) else "input"
             channel = f", channel {c}" if in_channels > 1 else ""
-            ax.text(x0 + Wp / 2, 0.4, name + channel, ha="center", fontsize=9)
+            self._label(x0 + Wp / 2, 0.25, name + channel, "baseline")
             x0 += Wp + 1
         for i, j in itertools.product(range(H_out), range(W_out)):
             self._cell(("output", 0, i, j), x0 + j, i, "output")
-        ax.text(x0 + W_out / 2, 0.4, "output", ha="center", fontsize=9)
-        self.title = ax.text(
-            width / 2 - 0.5, -max(Hp, H_out) - 0.8, "", ha="center", fontsize=9
-        )
-        ax.set_xlim(-0.2, width - 0.8)
-        ax.set_ylim(-max(Hp, H_out) - 1.3, 1.1)
+        self._label(x0 + W_out / 2, 0.25, "output", "baseline")
+        self.title = self._label(right / 2, -rows - 0.35, "", "top")
+        ax.set_xlim(-0.2, right + 0.2)
+        ax.set_ylim(bottom, top)
         ax.set_aspect("equal")
         ax.axis("off")
-        self.in_channels = in_channels
+
+    def _label(self, x, y, text, va):
+        return self.ax.text(x, y, text, va=va, **LABEL)
 
     def _cell(self, key, x, row, role):
-        rect = Rectangle(
-            (x, -row - 1),
-            1,
-            1,
-            facecolor=COLORS[role],
-            edgecolor="#555555",
-            linewidth=0.8,
-        )
+        rect = Rectangle((x, -row - 1), 1, 1, facecolor=COLORS[role], **EDGE)
         self.ax.add_patch(rect)
         self.cells[key] = rect
         self.colors[key] = COLORS[role]
 
+    def _paint(self, key, role):
+        self.cells[key].set_facecolor(COLORS[role])
+
     def show(self, position, done=()):
-        """Colour the step computing output ``position``, and the outputs ``done``."""
+        """Colour the step computing output ``position``, and ``done``."""
         H_out, W_out = self.args.output_size
         i, j = position
         if not (0 <= i < H_out and 0 <= j < W_out):
             raise ValueError(
-                f"position must be a pixel of the output, of size {(H_out, W_out)}, "
-                f"got position={position!r}"
+                "position must be a pixel of the output, of size "
+                f"{(H_out, W_out)}, got position={position!r}"
             )
         for key, rect in self.cells.items():
             rect.set_facecolor(self.colors[key])
         for i_done, j_done in done:
-            self.cells[("output", 0, i_done, j_done)].set_facecolor(COLORS["done"])
+            self._paint(("output", 0, i_done, j_done), "done")
         reads = window_reads(self.args, self.kernel_size, position)
         for c in range(self.in_channels):
             for _, _, row, col in reads:
-                self.cells[("input", c, row, col)].set_facecolor(COLORS["window"])
-        self.cells[("output", 0, i, j)].set_facecolor(COLORS["current"])
+                self._paint(("input", c, row, col), "window")
+        self._paint(("output", 0, i, j), "current")
+        caption = textwrap.fill(self.caption(position), self.title_chars)
+        self.title.set_text(caption)
+
+    def caption(self, position):
+        """What the step computing output ``position`` sums, in words."""
+        i, j = position
+        reads = window_reads(self.args, self.kernel_size, position)
         x = "x_pad" if sum(self.args.pad) else "x"
         terms = " + ".join(
             f"w[{u},{v}]·{x}[{row},{col}]" for u, v, row, col in reads[:2]
@@ -165,10 +173,10 @@ class ConvPicture:
         terms += " + ..." if len(reads) > 2 else ""
         if self.in_channels > 1:
             terms = f"sum over {self.in_channels} channels of ({terms})"
-        self.title.set_text(f"output ({i}, {j}) = {terms}")
+        return f"output ({i}, {j}) = {terms}"
 
     def highlighted(self, role):
-        """The pixels now in ``role``'s colour: a set of (grid, channel, row, col)."""
+        """The pixels now in ``role``'s colour: {(grid, channel, row, col)}."""
         color = COLORS[role]
         return {
             key
@@ -196,10 +204,8 @@ def plot_step(
     picture = ConvPicture(
         input_size, kernel_size, stride, padding, dilation, in_channels, values
     )
-    H_out, W_out = picture.args.output_size
-    done = [
-        p for p in itertools.product(range(H_out), range(W_out)) if p < tuple(position)
-    ]
+    positions = itertools.product(*map(range, picture.args.output_size))
+    done = [p for p in positions if p < tuple(position)]
     picture.show(tuple(position), done)
     return picture.fig
 
@@ -213,7 +219,7 @@ def animate(
     in_channels=1,
     interval=700,
 ):
-    """An animation of every step, row by row: a ``matplotlib`` ``FuncAnimation``."""
+    """An animation of every step, row by row: a matplotlib FuncAnimation."""
     picture = ConvPicture(
         input_size, kernel_size, stride, padding, dilation, in_channels
     )
@@ -233,18 +239,21 @@ def animate(
 def show_animation(
     input_size, kernel_size, stride=1, padding=0, dilation=1, in_channels=1
 ):
-    """The animation as HTML with play controls, for a notebook or a static web page."""
+    """The animation as HTML with play controls, for a notebook or a web page.
+
+    Sharp (frames at 2x), as wide as the picture or the column, whichever is
+    narrower, and fetching nothing: see
+    :func:`convnotes.display.animation_html`.
+    """
     from IPython.display import HTML
 
-    anim = animate(input_size, kernel_size, stride, padding, dilation, in_channels)
-    anim.picture.fig.set_dpi(96)
-    html = anim.to_jshtml(default_mode="loop")
+    anim = animate(
+        input_size, kernel_size, stride, padding, dilation, in_channels
+    )
+    alt = "every step of the convolution, one output after another"
+    html = animation_html(anim, anim.picture.fig, alt=alt)
     plt.close(anim.picture.fig)
-    # matplotlib names the animation's elements with a random id; one derived from
-    # the content keeps a stored notebook unchanged when it is run again
-    random_id = re.search(r"_anim_img([0-9a-f]+)", html).group(1)
-    stable_id = hashlib.sha1(html.replace(random_id, "").encode()).hexdigest()
-    return HTML(offline_controls(html.replace(random_id, stable_id)))
+    return HTML(html)
 
 
 def usage_counts(input_size, kernel_size, stride=1, padding=0, dilation=1):
@@ -258,7 +267,9 @@ def usage_counts(input_size, kernel_size, stride=1, padding=0, dilation=1):
                 [2, 4, 2],
                 [1, 2, 1]])
     """
-    terms = input_grad_terms(input_size, kernel_size, stride, padding, dilation)
+    terms = input_grad_terms(
+        input_size, kernel_size, stride, padding, dilation
+    )
     H, W = pair(input_size)
     counts = torch.zeros(H, W, dtype=torch.long)
     for (r, c), pairs in terms.items():
@@ -266,22 +277,22 @@ def usage_counts(input_size, kernel_size, stride=1, padding=0, dilation=1):
     return counts
 
 
-def usage_heatmap(input_size, kernel_size, stride=1, padding=0, dilation=1, ax=None):
-    """A heat map of :func:`usage_counts`, each pixel labelled with its count."""
+def usage_heatmap(
+    input_size, kernel_size, stride=1, padding=0, dilation=1, ax=None
+):
+    """A heat map of :func:`usage_counts`, each pixel labelled by its count."""
     counts = usage_counts(input_size, kernel_size, stride, padding, dilation)
     H, W = counts.shape
+    size = (max(2.5, W * 0.45 + 1.2), max(2.0, H * 0.45 + 0.6))  # inches
     if ax is None:
-        _, ax = plt.subplots(
-            figsize=(max(2.5, W * 0.45 + 1.2), max(2.0, H * 0.45 + 0.6))
-        )
+        _, ax = plt.subplots(figsize=size)
     top = max(int(counts.max()), 1)
     image = ax.imshow(counts.numpy(), cmap="Oranges", vmin=0, vmax=top)
     for r, c in itertools.product(range(H), range(W)):
         count = int(counts[r, c])
         color = "white" if count > top / 2 else "black"
-        ax.text(c, r, str(count), ha="center", va="center", fontsize=8, color=color)
-    ax.set_xticks([])
-    ax.set_yticks([])
+        ax.text(c, r, str(count), color=color, va="center", **LABEL)
+    ax.set(xticks=[], yticks=[])
     bar = ax.figure.colorbar(
         image, ax=ax, shrink=0.8, label="windows reading the pixel"
     )

@@ -46,22 +46,25 @@ class Layer(NamedTuple):
     def __str__(self):
         k, s, p = self.kernel_size, self.stride, self.padding
         return (
-            f"N={self.N} C_in={self.C_in} {self.H}x{self.H} C_out={self.C_out} "
-            f"{k}x{k} s{s} p{p}"
+            f"N={self.N} C_in={self.C_in} {self.H}x{self.H} "
+            f"C_out={self.C_out} {k}x{k} s{s} p{p}"
         )
 
     def tensors(self, dtype=torch.float32, seed=0):
-        """Input, weight and bias (all requiring grad) and an upstream gradient."""
+        """Input, weight, bias (requiring grad) and an upstream gradient."""
         generator = torch.Generator().manual_seed(seed)
+
+        def randn(shape):
+            return torch.randn(shape, generator=generator, dtype=dtype)
+
         shapes = [
             (self.N, self.C_in, self.H, self.H),
             (self.C_out, self.C_in, self.kernel_size, self.kernel_size),
             (self.C_out,),
         ]
-        tensors = [torch.randn(s, generator=generator, dtype=dtype) for s in shapes]
-        tensors = [t.requires_grad_() for t in tensors]
+        tensors = [randn(s).requires_grad_() for s in shapes]
         out = F.conv2d(*tensors, stride=self.stride, padding=self.padding)
-        return (*tensors, torch.randn(out.shape, generator=generator, dtype=dtype))
+        return (*tensors, randn(out.shape))
 
 
 LAYERS = [
@@ -72,8 +75,10 @@ LAYERS = [
 
 
 def forward_backward(conv, layer, input, weight, bias, grad_output):
-    """One training step's worth of convolution: forward, then all three gradients."""
-    output = conv(input, weight, bias, stride=layer.stride, padding=layer.padding)
+    """A convolution's training step: forward, then all three gradients."""
+    output = conv(
+        input, weight, bias, stride=layer.stride, padding=layer.padding
+    )
     return torch.autograd.grad(output, (input, weight, bias), grad_output)
 
 
@@ -85,18 +90,18 @@ def time_call(function):
 
 
 def paired_medians(steps, repeats):
-    """Time every step once per repeat, in turn; the first step is the baseline.
+    """Time each step once per repeat, in turn; the first step is the baseline.
 
     A step is a function, timed whole, or a pair ``(prepare, run)``, of which
     only ``run(prepare())`` is timed. Returns ``{name: (median seconds, median
     ratio to the baseline)}``, the ratio taken within each repeat, so that a
     drift of the machine's speed slower than one repeat cancels.
     """
-    steps = {
-        name: step if isinstance(step, tuple) else (lambda: None, lambda _, s=step: s())
-        for name, step in steps.items()
-    }
-    for prepare, run in steps.values():  # warm up: first calls allocate, load kernels
+    steps = dict(steps)  # a function is timed whole, with nothing to prepare
+    for name, step in steps.items():
+        if not isinstance(step, tuple):
+            steps[name] = (lambda: None, lambda _, s=step: s())
+    for prepare, run in steps.values():  # warm up: allocate, load kernels
         run(prepare())
     seconds = {name: [] for name in steps}
     for _ in range(repeats):
@@ -114,7 +119,7 @@ def paired_medians(steps, repeats):
 
 
 def compare(layer, implementations=None, repeats=7):
-    """Median seconds of ``F.conv2d`` and of each implementation, and median ratios.
+    """Median seconds and ratios of ``F.conv2d`` and each implementation.
 
     ``implementations`` maps names to functions called like ``F.conv2d``; by
     default the nested loops and unfold of chapters 4 and 5. Returns

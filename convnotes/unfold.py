@@ -1,8 +1,8 @@
 """Convolution as unfold -> matmul -> fold, with a hand-written backward pass.
 
-Derived in chapter 5 (``book/05_unfold_matmul_fold.ipynb``). ``F.unfold`` copies
-every kernel window into a column, so the convolution becomes one matrix
-product per group; its backward pass is two more matrix products and
+Derived in chapter 5 (``book/05_unfold_matmul_fold.ipynb``). ``F.unfold``
+copies every kernel window into a column, so the convolution becomes one
+matrix product per group; its backward pass is two more matrix products and
 ``F.fold``, which adds each column back onto the pixels it came from.
 
 Building the columns a block at a time, reusing their memory, and other
@@ -21,8 +21,11 @@ __all__ = ["Conv2dUnfold", "columns", "conv2d_unfold"]
 
 
 def columns(input, kernel_size, args):
-    """The windows of ``input`` as columns, per group: ``(N, G, C_in_g*kH*kW, L)``."""
-    padded = F.pad(input, args.pad)  # may pad more after than before: F.unfold cannot
+    """The windows of ``input`` as columns, ``(N, G, C_in_g*kH*kW, L)``.
+
+    ``args.pad`` may pad more after than before, which ``F.unfold`` cannot.
+    """
+    padded = F.pad(input, args.pad)  # F.unfold can only pad both sides alike
     cols = F.unfold(padded, kernel_size, args.dilation, 0, args.stride)
     return cols.unflatten(1, (args.groups, -1))
 
@@ -58,18 +61,20 @@ class Conv2dUnfold(torch.autograd.Function):
         input, weight = ctx.saved_tensors
         args = ctx.args
         needs_input, needs_weight, needs_bias, _ = ctx.needs_input_grad
-        G = args.groups
+        G, kernel_size = args.groups, weight.shape[2:]
         W = weight.reshape(G, weight.shape[0] // G, -1)
-        grad_Y = grad_output.flatten(2).unflatten(1, (G, -1))  # (N, G, C_out_g, L)
+        grad_Y = grad_output.flatten(2).unflatten(1, (G, -1))  # laid out as Y
         grad_input = grad_weight = grad_bias = None
         if needs_weight:
-            X = columns(input, weight.shape[2:], args)  # unfolded again, not saved
-            grad_weight = (grad_Y @ X.transpose(-1, -2)).sum(0).view(weight.shape)
+            X = columns(input, kernel_size, args)  # unfolded again, not saved
+            grad_W = (grad_Y @ X.transpose(-1, -2)).sum(0)  # over the images
+            grad_weight = grad_W.view(weight.shape)
         if needs_input:
-            grad_X = (W.transpose(-1, -2) @ grad_Y).flatten(1, 2)  # (N, C_in*kH*kW, L)
+            grad_X = W.transpose(-1, -2) @ grad_Y  # (N, G, C_in_g*kH*kW, L)
+            grad_X = grad_X.flatten(1, 2)  # (N, C_in*kH*kW, L), for F.fold
             padded_size = args.padded_size(input.shape)
             grad_padded = F.fold(
-                grad_X, padded_size, weight.shape[2:], args.dilation, 0, args.stride
+                grad_X, padded_size, kernel_size, args.dilation, 0, args.stride
             )
             grad_input = crop(grad_padded, args)
         if needs_bias:

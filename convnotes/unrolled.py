@@ -2,18 +2,18 @@
 
 An image ``x`` is measured block by block: ``y = k * x``, a convolution with
 ``M`` kernels of the block's size at a stride of the block's size, so each
-32x32 block gives ``M`` numbers. Reconstruction repeats a few *stages*, each an
-explicit gradient step on ``0.5 ||k * x - y||^2`` followed by a small learned
-correction::
+32x32 block gives ``M`` numbers. Reconstruction repeats a few *stages*, each
+an explicit gradient step on ``0.5 ||k * x - y||^2`` followed by a small
+learned correction::
 
     x <- x - step * k^T (k * x - y)          (k^T: the transposed convolution)
     x <- x + refine(x)
 
 The whole chain is trained end to end, the sensing kernel ``k`` included, so
 the gradient step must itself be differentiable in ``k``. :class:`BlockCS`
-writes it with :func:`convnotes.grad.conv2d_input` (``inner="manual"``) or asks
-autograd for it with ``create_graph=True`` (``inner="autograd"``); the two are
-the same function.
+writes it with :func:`convnotes.grad.conv2d_input` (``inner="manual"``) or
+asks autograd for it with ``create_graph=True`` (``inner="autograd"``); the
+two are the same function.
 """
 
 from __future__ import annotations
@@ -32,23 +32,31 @@ INNER = ("manual", "autograd")
 
 
 class BlockCS(nn.Module):
-    """Learned sensing kernel and ``stages`` unrolled gradient steps with refinement.
+    """Learned sensing kernel and ``stages`` unrolled, refined gradient steps.
 
     Args:
-        block: the block size, which is also the sensing kernel's size and stride.
+        block: the block size, also the sensing kernel's size and stride.
         measurements: ``M``, numbers measured per block (102 of 1024 is 10 %).
         stages: gradient steps.
         features: channels of each refinement's hidden layer.
-        inner: ``"manual"`` or ``"autograd"``, how the gradient step is computed.
+        inner: ``"manual"`` or ``"autograd"``: how the step is computed.
         seed: seeds the initial parameters, so two networks can start equal.
     """
 
     def __init__(
-        self, block=32, measurements=102, stages=4, features=16, inner="manual", seed=0
+        self,
+        block=32,
+        measurements=102,
+        stages=4,
+        features=16,
+        inner="manual",
+        seed=0,
     ):
         super().__init__()
         if inner not in INNER:
-            raise ValueError(f"inner must be one of {INNER}, got inner={inner!r}")
+            raise ValueError(
+                f"inner must be one of {INNER}, got inner={inner!r}"
+            )
         for name, value in [
             ("block", block),
             ("measurements", measurements),
@@ -56,18 +64,21 @@ class BlockCS(nn.Module):
             ("features", features),
         ]:
             if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {name}={value!r}")
+                raise ValueError(
+                    f"{name} must be a positive int, got {name}={value!r}"
+                )
         self.block, self.inner = block, inner
         generator = torch.Generator().manual_seed(seed)
-        sensing = _draw(torch.randn, (measurements, 1, block, block), generator)
-        self.sensing = nn.Parameter(sensing / block)  # rows of unit length, roughly
+        shape = (measurements, 1, block, block)
+        sensing = _draw(torch.randn, shape, generator)
+        self.sensing = nn.Parameter(sensing / block)  # of about unit length
         self.steps = nn.Parameter(torch.ones(stages))
         self.refine = nn.ModuleList(
             _refinement(features, generator) for _ in range(stages)
         )
 
     def measure(self, x):
-        """``y = k * x``: ``(N, 1, H, W)`` -> ``(N, M, H / block, W / block)``."""
+        """``y = k * x``: ``(N, 1, H, W)`` -> ``(N, M, H/block, W/block)``."""
         b = self.block
         if x.dim() != 4 or x.shape[1] != 1 or x.shape[2] % b or x.shape[3] % b:
             raise ValueError(
@@ -77,7 +88,7 @@ class BlockCS(nn.Module):
         return F.conv2d(x, self.sensing, stride=self.block)
 
     def back_project(self, y, shape):
-        """``k^T y``: measurements back to an image of ``shape``, the first estimate."""
+        """``k^T y``, an image of ``shape``: the first estimate."""
         return grad.conv2d_input(shape, self.sensing, y, stride=self.block)
 
     def data_gradient(self, x, y):
@@ -93,7 +104,7 @@ class BlockCS(nn.Module):
         return gradient
 
     def forward(self, y, shape):
-        """Reconstruct images of ``shape`` ``(N, 1, H, W)`` from measurements ``y``."""
+        """Reconstruct ``(N, 1, H, W)`` images of ``shape`` from ``y``."""
         x = self.back_project(y, shape)
         for step, refine in zip(self.steps, self.refine, strict=True):
             x = x - step * self.data_gradient(x, y)
@@ -112,7 +123,10 @@ def _draw(sample, shape, generator):
 
 
 def _refinement(features, generator):
-    """conv 3x3 (1 -> features), ReLU, conv 3x3 (features -> 1), last layer at zero."""
+    """conv 3x3 (1 -> features), ReLU, conv 3x3 (features -> 1).
+
+    The last layer starts at zero.
+    """
     first = nn.Conv2d(1, features, 3, padding=1)
     last = nn.Conv2d(features, 1, 3, padding=1)
     with torch.no_grad():
@@ -127,7 +141,7 @@ def _refinement(features, generator):
 
 
 def patches(image, size, count, generator):
-    """``count`` random square crops of a 2-D image: ``(count, 1, size, size)``."""
+    """Random square crops of a 2-D image: ``(count, 1, size, size)``."""
     if image.dim() != 2:
         raise ValueError(
             f"image must be 2-D (H, W), got image.shape={tuple(image.shape)}"
@@ -137,7 +151,10 @@ def patches(image, size, count, generator):
         raise ValueError(f"size must be in 1..{min(H, W)}, got size={size!r}")
     rows = torch.randint(0, H - size + 1, (count,), generator=generator)
     cols = torch.randint(0, W - size + 1, (count,), generator=generator)
-    crops = [image[r : r + size, c : c + size] for r, c in zip(rows, cols, strict=True)]
+    crops = [
+        image[r : r + size, c : c + size]
+        for r, c in zip(rows, cols, strict=True)
+    ]
     return torch.stack(crops).unsqueeze(1)
 
 
@@ -158,19 +175,22 @@ def _loss(model, x):
 
 
 def inner_gradient_gap(model, x):
-    """How far apart the two gradient steps' parameter gradients are, here and now.
+    """How far apart the parameter gradients of the two gradient steps are.
 
     The loss on the images ``x`` is differentiated with respect to every
-    parameter twice at the model's current parameters, once with each ``inner``
-    gradient step; returns ``|g_manual - g_autograd| / |g_autograd|``, every
-    parameter's gradient in one vector. The model's ``inner`` is left as it was.
+    parameter twice at the model's current parameters, once with each
+    ``inner`` gradient step; returns
+    ``|g_manual - g_autograd| / |g_autograd|``, every parameter's gradient in
+    one vector. The model's ``inner`` is left as it was.
     """
     gradients = []
     kept = model.inner
     try:
         for inner in INNER:
             model.inner = inner
-            found = torch.autograd.grad(_loss(model, x), list(model.parameters()))
+            found = torch.autograd.grad(
+                _loss(model, x), list(model.parameters())
+            )
             gradients.append(torch.cat([g.flatten() for g in found]))
     finally:
         model.inner = kept
@@ -178,8 +198,10 @@ def inner_gradient_gap(model, x):
     return ((manual - autograd).norm() / autograd.norm()).item()
 
 
-def train(model, image, steps=300, batch=16, size=64, lr=1e-3, seed=0, each_step=None):
-    """Adam on the mean squared reconstruction error of random crops of ``image``.
+def train(
+    model, image, steps=300, batch=16, size=64, lr=1e-3, seed=0, each_step=None
+):
+    """Adam on the mean squared error of reconstructing random ``image`` crops.
 
     Returns the loss of every step. The crops depend only on ``seed``, so two
     models trained with the same seed see the same data in the same order.

@@ -12,16 +12,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import build_book  # noqa: E402
 
-# Every HTTP(S) request of the build goes to a closed local port, so a build step
-# that fetched anything (an intersphinx inventory, a remote image) would fail.
-OFFLINE = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
+# Every HTTP(S) request of the build goes to a closed local port, so a build
+# step that fetched anything (an intersphinx inventory, a remote image) would
+# fail.
+OFFLINE = {
+    "http_proxy": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9",
+}
 OFFLINE |= {key.upper(): value for key, value in OFFLINE.items()}
 
 
 def toc_pages():
     """Every page of the book, as _toc.yml lists them (root first)."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [toc["root"]] + [c["file"] for p in toc["parts"] for c in p["chapters"]]
+    chapters = [c["file"] for p in toc["parts"] for c in p["chapters"]]
+    return [toc["root"]] + chapters
 
 
 @pytest.fixture(scope="session")
@@ -30,9 +35,12 @@ def root():
 
 
 def build_offline(edition, output, **options):
-    """Build an edition the project's way with no network: (result, html folder)."""
-    env = {k: v for k, v in os.environ.items() if k.lower() != "no_proxy"} | OFFLINE
-    return build_book.build_edition(edition, output, capture=True, env=env, **options)
+    """Build an edition the project's way, offline: (result, html folder)."""
+    env = {k: v for k, v in os.environ.items() if k.lower() != "no_proxy"}
+    env |= OFFLINE
+    return build_book.build_edition(
+        edition, output, capture=True, env=env, **options
+    )
 
 
 @pytest.fixture(scope="session")
@@ -45,11 +53,15 @@ def built(tmp_path_factory):
 def built_student(tmp_path_factory):
     """The student edition, built once per test session, with PLANTS in it."""
     book = planted_book(tmp_path_factory.mktemp("planted") / "book")
-    return build_offline("student", tmp_path_factory.mktemp("student"), book=book)
+    return build_offline(
+        "student", tmp_path_factory.mktemp("student"), book=book
+    )
 
 
-def planted(style, fence, solution_name="solution", inner="```python\n{code}\n```\n"):
-    """An exercise and its solution in one fence style, with a secret to look for."""
+def planted(
+    style, fence, solution_name="solution", inner="```python\n{code}\n```\n"
+):
+    """An exercise and its solution in one fence style, with a secret in it."""
     label = f"ex-planted-{style}"
     secret = f"Planted solution text in the {style} style, never for students."
     code = f"planted_{style.replace('-', '_')}_answer = 'in the {style} style'"
@@ -60,7 +72,9 @@ def planted(style, fence, solution_name="solution", inner="```python\n{code}\n``
             f"{body}\n{fence}{{solution-end}}\n{fence}\n"
         )
     else:
-        solution = f"{fence}{{solution}} {label}\n:class: dropdown\n\n{body}{fence}\n"
+        solution = (
+            f"{fence}{{solution}} {label}\n:class: dropdown\n\n{body}{fence}\n"
+        )
     exercise = (
         f"{fence}{{exercise}}\n:label: {label}\n\n"
         f"Planted exercise in the {style} style.\n{fence}\n"

@@ -1,7 +1,12 @@
-"""convnotes.bench: the benchmark command, its targets and the forum problem."""
+"""convnotes.bench: the benchmark command, its targets, threads, problem 3."""
 
+import shutil
+import subprocess
+
+import pytest
 import torch
 
+from conftest import ROOT
 from convnotes import bench, fast
 from convnotes.timing import Layer
 
@@ -13,7 +18,9 @@ def test_the_problem3_functions_give_autograds_gradients():
     x, y = x[:1, :, :64, :64], y[:1, :, :2, :2]  # smaller, same layers
     params = [t.clone().requires_grad_() for t in (x, w1, w2)]
     z = torch.nn.functional.conv2d(
-        torch.relu(torch.nn.functional.conv2d(params[0], params[1], padding=1)),
+        torch.relu(
+            torch.nn.functional.conv2d(params[0], params[1], padding=1)
+        ),
         params[2],
         padding=1,
     )
@@ -24,7 +31,9 @@ def test_the_problem3_functions_give_autograds_gradients():
         torch.testing.assert_close(got[0], loss.detach(), rtol=1e-12, atol=0)
         for g, e in zip(got[1:], expected, strict=True):
             assert g.shape == e.shape, name
-            torch.testing.assert_close(g, e, rtol=1e-10, atol=1e-10 * e.abs().max())
+            torch.testing.assert_close(
+                g, e, rtol=1e-10, atol=1e-10 * e.abs().max()
+            )
 
 
 def test_compare_problem3_times_each_function_against_autograd(monkeypatch):
@@ -47,7 +56,7 @@ def test_compare_layer_pairs_each_convolution_with_the_builtin():
 
 def test_main_prints_every_ratio_and_checks_the_targets(monkeypatch, capsys):
     monkeypatch.setattr(bench, "LAYERS", [TINY])
-    # the forum problem at its real size is timed by the benchmark, not by the tests
+    # the forum problem at its real size is timed by the benchmark, not here
     timed = {
         "autograd": (0.02, 1.0),
         "plain, convnotes.fast": (0.018, 0.9),
@@ -55,14 +64,82 @@ def test_main_prints_every_ratio_and_checks_the_targets(monkeypatch, capsys):
         "plain, convnotes.grad": (0.03, 1.5),
     }
     monkeypatch.setattr(bench, "compare_problem3", lambda repeats: timed)
-    monkeypatch.setattr(bench, "TARGETS", {**bench.TARGETS, "fast.conv2d_unfold": 1e6})
+    monkeypatch.setattr(
+        bench, "TARGETS", {**bench.TARGETS, "fast.conv2d_unfold": 1e6}
+    )
     assert bench.main(["--repeats", "2", "--check"]) == 0
     out = capsys.readouterr().out
     assert str(TINY) in out and "all targets met" in out
     for name in [*bench.CONVOLUTIONS, *timed]:
         assert name in out
     assert "0.70x <= 0.8" in out and "0.90x <= 1" in out
-    monkeypatch.setattr(bench, "TARGETS", {**bench.TARGETS, "fast.conv2d_unfold": 1e-9})
+    monkeypatch.setattr(
+        bench, "TARGETS", {**bench.TARGETS, "fast.conv2d_unfold": 1e-9}
+    )
     assert bench.main(["--repeats", "2", "--check"]) == 1
     assert "target missed: fast.conv2d_unfold" in capsys.readouterr().out
-    assert bench.main(["--repeats", "2"]) == 0  # without --check it only reports
+    # without --check it only reports
+    assert bench.main(["--repeats", "2"]) == 0
+
+
+def run_without_timing(monkeypatch, argv):
+    """Run ``bench.main(argv)``, timing nothing: the thread counts it saw."""
+    seen = []
+
+    def compare_problem3(repeats):
+        seen.append(torch.get_num_threads())
+        return {"autograd": (0.02, 1.0)}
+
+    monkeypatch.setattr(bench, "LAYERS", [])
+    monkeypatch.setattr(bench, "compare_problem3", compare_problem3)
+    assert bench.main(argv) == 0
+    return seen
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_threads_sets_the_count_before_timing_and_prints_it(
+    threads, monkeypatch, capsys
+):
+    before = torch.get_num_threads()
+    seen = run_without_timing(monkeypatch, ["--threads", str(threads)])
+    assert seen == [threads]
+    first = capsys.readouterr().out.splitlines()[0]
+    word = "thread" if threads == 1 else "threads"
+    assert f", {threads} {word}, float32," in first, first
+    # the caller's count is given back when main is called from Python
+    assert torch.get_num_threads() == before
+
+
+def test_two_threads_by_default(monkeypatch, capsys):
+    assert bench.THREADS == 2
+    torch.set_num_threads(1)
+    try:
+        assert run_without_timing(monkeypatch, []) == [2]
+    finally:
+        torch.set_num_threads(bench.THREADS)
+    assert ", 2 threads, float32," in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
+def test_threads_must_be_a_whole_number_of_at_least_one(value, capsys):
+    with pytest.raises(SystemExit) as raised:
+        bench.main(["--threads", value])
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert "--threads" in err and f"threads={value!r}" in err, err
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make here")
+@pytest.mark.parametrize("given, threads", [([], "2"), (["THREADS=3"], "3")])
+def test_make_bench_passes_threads(given, threads):
+    """The command ``make bench`` would run (-n: printed, not run)."""
+    result = subprocess.run(
+        ["make", "-s", "-n", "-o", ".venv/.installed", "bench", *given],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    command = result.stdout.strip().splitlines()[-1]
+    assert command.startswith(f"OMP_NUM_THREADS={threads} "), command
+    assert command.endswith(f"-m convnotes.bench --threads {threads}"), command

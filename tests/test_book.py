@@ -1,4 +1,4 @@
-"""The HTML book builds with no warning, offline, and a warning fails the build."""
+"""The HTML book builds offline with no warning, and a warning fails it."""
 
 import shutil
 
@@ -33,7 +33,7 @@ def test_chapters_have_exercises_with_solutions_in_dropdowns(built, page):
 
 
 def test_a_warning_fails_the_build(tmp_path):
-    """A page with a broken cross-reference, built the project's way, must fail."""
+    """A page with a broken cross-reference, built the project's way, fails."""
     for name in (
         "_config.yml",
         "book/references.bib",
@@ -44,7 +44,8 @@ def test_a_warning_fails_the_build(tmp_path):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, tmp_path / name)
     (tmp_path / "_toc.yml").write_text(
-        "format: jb-book\nroot: book/page\nchapters:\n  - file: book/references\n"
+        "format: jb-book\nroot: book/page\n"
+        "chapters:\n  - file: book/references\n"
     )
     (tmp_path / "book/page.md").write_text(
         "# A page\n\nSee {ref}`a-label-that-does-not-exist`.\n"

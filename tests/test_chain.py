@@ -1,21 +1,26 @@
 """convnotes.chain: the three problems at their own sizes, against autograd."""
 
+import functools
+
 import pytest
 import torch
 from torch.autograd import gradcheck, gradgradcheck
 
 from convnotes import chain, fast
 
-# problem 3 three ways: plain with convnotes.grad, plain with convnotes.fast, tuned
+# problem 3 three ways: plain (convnotes.grad), plain (convnotes.fast), tuned
 PROBLEM3 = {
     "plain": chain.problem3,
-    "plain-fast": lambda *args, **kw: chain.problem3(*args, **kw, gradients=fast),
+    "plain-fast": functools.partial(chain.problem3, gradients=fast),
     "tuned": fast.problem3,
 }
 
 
 def forum_tensors(C_x, w1_out, dtype=torch.float64, size=128, seed=0):
-    """The question's sizes: 8 images of 128x128, a 512x1x32x32 kernel at stride 32."""
+    """The question's sizes: 8 images of 128x128, a 512x1x32x32 kernel.
+
+    The kernel is applied at stride 32.
+    """
     g = torch.Generator().manual_seed(seed)
 
     def make(*shape):
@@ -68,7 +73,7 @@ def test_problem3_in_float32_as_the_question_ran_it(way):
 
 @pytest.mark.parametrize("problem", ["problem2", *PROBLEM3])
 def test_manual_gradients_are_differentiable(problem):
-    """The manual gradients as functions of the weights: gradcheck, gradgradcheck."""
+    """The manual gradients pass gradcheck and gradgradcheck in the weights."""
     torch.manual_seed(0)
 
     def make(*shape, grad=False):
@@ -91,7 +96,7 @@ def test_manual_gradients_are_differentiable(problem):
 
 
 def test_tuned_problem3_keeps_a1_and_returns_dx_channels_last():
-    """The layout the docstrings promise (it changes no number, only the time)."""
+    """The layout the docstrings promise (it changes no number, just time)."""
     x, y, k, w1, w2 = forum_tensors(32, 32, size=64)
     with torch.no_grad():
         _, a1, r = fast.chain.problem3_forward(x, w1, w2, k, y)

@@ -1,4 +1,4 @@
-"""conv2d_loops, conv2d_unfold and fast.conv2d_unfold: the contract of F.conv2d,
+"""conv2d_loops, conv2d_unfold, fast.conv2d_unfold: the contract of F.conv2d,
 backward by hand."""
 
 import random
@@ -25,7 +25,7 @@ def grads(conv, x, w, b, grad_output, **kwargs):
 
 
 def assert_matches_pytorch(conv, x, w, b=None, **kwargs):
-    """Output and every gradient equal F.conv2d's (float64, tolerance 1e-10)."""
+    """Output and all gradients equal F.conv2d's (float64, tolerance 1e-10)."""
     y_ref = F.conv2d(x, w, b, **kwargs)
     grad_output = torch.randn_like(y_ref)
     ours = grads(conv, x, w, b, grad_output, **kwargs)
@@ -35,11 +35,14 @@ def assert_matches_pytorch(conv, x, w, b=None, **kwargs):
         torch.testing.assert_close(mine, ref, **TOL)
 
 
-def tensors(N, C_in, H, W, C_out, kH, kW, groups=1, bias=True, unbatched=False, seed=0):
+def tensors(
+    N, C_in, H, W, C_out, kH, kW, groups=1, bias=True, unbatched=False, seed=0
+):
     g = torch.Generator().manual_seed(seed)
 
     def make(*shape):
-        return torch.randn(*shape, generator=g, dtype=torch.float64).requires_grad_()
+        t = torch.randn(*shape, generator=g, dtype=torch.float64)
+        return t.requires_grad_()
 
     x = make(C_in, H, W) if unbatched else make(N, C_in, H, W)
     w = make(C_out, C_in // groups, kH, kW)
@@ -51,7 +54,8 @@ def tensors(N, C_in, H, W, C_out, kH, kW, groups=1, bias=True, unbatched=False, 
 
 @pytest.mark.parametrize("conv", IMPLEMENTATIONS, ids=ids)
 def test_two_by_two_kernel_by_hand(conv):
-    x = torch.arange(9.0, dtype=torch.float64).view(1, 1, 3, 3).requires_grad_()
+    x = torch.arange(9.0, dtype=torch.float64).view(1, 1, 3, 3)
+    x.requires_grad_()
     w = torch.tensor(
         [[[[1.0, 2.0], [3.0, 4.0]]]], dtype=torch.float64, requires_grad=True
     )
@@ -70,8 +74,9 @@ def test_two_by_two_kernel_by_hand(conv):
 
 @pytest.mark.parametrize("conv", IMPLEMENTATIONS, ids=ids)
 def test_stride_two_by_hand(conv):
-    # stride 2, 1x5 row, 1x2 kernel of ones: windows [0,1] and [2,3]; pixel 4 unused
-    x = torch.arange(5.0, dtype=torch.float64).view(1, 1, 1, 5).requires_grad_()
+    # stride 2, 1x5 row, 1x2 ones: windows [0,1] and [2,3]; pixel 4 unused
+    x = torch.arange(5.0, dtype=torch.float64).view(1, 1, 1, 5)
+    x.requires_grad_()
     w = torch.ones(1, 1, 1, 2, dtype=torch.float64, requires_grad=True)
     y = conv(x, w, stride=2)
     assert y.detach().flatten().tolist() == [1.0, 5.0]
@@ -98,7 +103,9 @@ def random_configs(count, seed):
         if padding == "same":
             stride = 1
         H, W = rng.randint(1, 9), rng.randint(1, 9)
-        kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        kwargs = dict(
+            stride=stride, padding=padding, dilation=dilation, groups=groups
+        )
         shape = dict(
             N=rng.randint(1, 3), C_in=C_in, H=H, W=W, C_out=C_out, kH=kH, kW=kW
         )
@@ -143,7 +150,9 @@ def test_the_configurations_cover_the_contract():
 @pytest.mark.parametrize("conv", IMPLEMENTATIONS, ids=ids)
 def test_lists_and_one_element_tuples_are_accepted(conv):
     x, w, b = tensors(2, 3, 7, 6, 4, 3, 2)
-    assert_matches_pytorch(conv, x, w, b, stride=[2, 1], padding=(1,), dilation=[1])
+    assert_matches_pytorch(
+        conv, x, w, b, stride=[2, 1], padding=(1,), dilation=[1]
+    )
 
 
 @pytest.mark.parametrize("conv", IMPLEMENTATIONS, ids=ids)
@@ -158,7 +167,8 @@ def test_empty_batch(conv):
 @pytest.mark.parametrize("conv", IMPLEMENTATIONS, ids=ids)
 def test_float32(conv):
     x, w, b = (
-        t.detach().float().requires_grad_() for t in tensors(2, 4, 9, 9, 5, 3, 3)
+        t.detach().float().requires_grad_()
+        for t in tensors(2, 4, 9, 9, 5, 3, 3)
     )
     y, *g = grads(conv, x, w, b, torch.ones(2, 5, 7, 7))
     y_ref, *g_ref = grads(F.conv2d, x, w, b, torch.ones(2, 5, 7, 7))
@@ -180,18 +190,15 @@ def test_only_the_gradients_asked_for_are_computed(conv):
 
 def test_fast_unfold_does_not_depend_on_how_the_batch_is_blocked(monkeypatch):
     x, w, b = tensors(5, 4, 8, 8, 6, 3, 3, groups=2)
-    full = grads(
-        cn.fast.conv2d_unfold, x, w, b, torch.ones(5, 6, 8, 8), padding=1, groups=2
-    )
-    monkeypatch.setattr("convnotes.fast.unfold.BLOCK_BYTES", 1)  # one row at a time
-    chunked = grads(
-        cn.fast.conv2d_unfold, x, w, b, torch.ones(5, 6, 8, 8), padding=1, groups=2
-    )
+    g = torch.ones(5, 6, 8, 8)
+    full = grads(cn.fast.conv2d_unfold, x, w, b, g, padding=1, groups=2)
+    monkeypatch.setattr(cn.fast.unfold, "BLOCK_BYTES", 1)  # one row at a time
+    chunked = grads(cn.fast.conv2d_unfold, x, w, b, g, padding=1, groups=2)
     for a, c in zip(full, chunked, strict=True):
         torch.testing.assert_close(a, c, **TOL)
 
 
-# bytes of columns per output row below: 4 channels * 9 taps * 8 columns * 8 bytes
+# per output row below, 4 channels * 9 taps * 8 columns * 8 bytes = 2304
 @pytest.mark.parametrize(
     ("block_bytes", "blocks"),
     [(5 * 2304, 10), (2 * 9 * 2304, 3)],
@@ -200,14 +207,15 @@ def test_fast_unfold_does_not_depend_on_how_the_batch_is_blocked(monkeypatch):
 def test_fast_unfold_blocks_of_unequal_size_share_buffers(
     block_bytes, blocks, monkeypatch
 ):
-    """Every block's columns are built in one buffer, the last, smaller block in
-    its start; with and without autograd recording the backward."""
-    monkeypatch.setattr("convnotes.fast.unfold.BLOCK_BYTES", block_bytes)
+    """Every block's columns are built in one buffer, the last, smaller block
+    in its start; with and without autograd recording the backward."""
+    monkeypatch.setattr(cn.fast.unfold, "BLOCK_BYTES", block_bytes)
     x, w, b = tensors(5, 4, 9, 8, 6, 3, 3, groups=2)
     assert len(blocks_of(x, w, padding=1, groups=2)) == blocks
     assert_matches_pytorch(cn.fast.conv2d_unfold, x, w, b, padding=1, groups=2)
     assert gradgradcheck(
-        lambda x, w: cn.fast.conv2d_unfold(x, w, padding=1, groups=2), (x[:1], w)
+        lambda x, w: cn.fast.conv2d_unfold(x, w, padding=1, groups=2),
+        (x[:1], w),
     )
 
 
@@ -216,7 +224,7 @@ def blocks_of(x, w, **kwargs):
     return cn.fast.unfold.blocks(x, w, args)
 
 
-# 3. gradcheck and gradgradcheck: the backward, and the backward of the backward
+# 3. gradcheck and gradgradcheck: the backward, and its own backward
 
 GRADCHECK_CASES = [
     (dict(N=2, C_in=2, H=5, W=4, C_out=3, kH=2, kW=3), dict()),
@@ -224,7 +232,10 @@ GRADCHECK_CASES = [
         dict(N=1, C_in=4, H=6, W=7, C_out=2, kH=3, kW=2),
         dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2),
     ),
-    (dict(N=2, C_in=3, H=5, W=5, C_out=3, kH=2, kW=2), dict(padding="same", groups=3)),
+    (
+        dict(N=2, C_in=3, H=5, W=5, C_out=3, kH=2, kW=2),
+        dict(padding="same", groups=3),
+    ),
 ]
 
 
@@ -239,8 +250,10 @@ def test_gradcheck_and_gradgradcheck(conv, shape, kwargs):
 
     assert gradcheck(f, (x, w, b))
     assert gradgradcheck(f, (x, w, b))
-    # gradgradcheck skips gradients that do not require grad, so check that none is cut
-    first = torch.autograd.grad((f(x, w, b) ** 2).sum(), (x, w, b), create_graph=True)
+    # gradgradcheck skips gradients that do not require grad, so check that
+    # none is cut
+    loss = (f(x, w, b) ** 2).sum()
+    first = torch.autograd.grad(loss, (x, w, b), create_graph=True)
     assert all(g.requires_grad for g in first)
 
 
@@ -252,9 +265,10 @@ def test_second_derivatives_match_pytorch(conv):
     def hessian_vector(conv):
         y = conv(x, w, b, **kwargs)
         gx, gw = torch.autograd.grad((y**2).sum(), (x, w), create_graph=True)
-        return torch.autograd.grad((gx.sin().sum() + gw.cos().sum()), (x, w, b))
+        return torch.autograd.grad(gx.sin().sum() + gw.cos().sum(), (x, w, b))
 
-    for mine, ref in zip(hessian_vector(conv), hessian_vector(F.conv2d), strict=True):
+    ours, theirs = hessian_vector(conv), hessian_vector(F.conv2d)
+    for mine, ref in zip(ours, theirs, strict=True):
         torch.testing.assert_close(mine, ref, **TOL)
 
 
@@ -273,10 +287,14 @@ def test_second_derivatives_match_pytorch(conv):
     padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
     dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
 )
-def test_property_matches_pytorch(data, groups, N, H, W, k, stride, padding, dilation):
+def test_property_matches_pytorch(
+    data, groups, N, H, W, k, stride, padding, dilation
+):
     conv = data.draw(st.sampled_from(IMPLEMENTATIONS))
     x, w, b = tensors(N, 2 * groups, H, W, 2 * groups, *k, groups=groups)
-    kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    kwargs = dict(
+        stride=stride, padding=padding, dilation=dilation, groups=groups
+    )
     try:
         F.conv2d(x, w, b, **kwargs)
     except RuntimeError:  # PyTorch refuses: so must we, with a ValueError
@@ -335,7 +353,11 @@ BAD = [
     ),
     (dict(groups=0), ValueError, "groups must be positive"),
     (dict(groups=1.0), TypeError, "groups must be an int"),
-    (dict(bias=torch.zeros(3, dtype=torch.float64)), ValueError, "bias.shape=(3,)"),
+    (
+        dict(bias=torch.zeros(3, dtype=torch.float64)),
+        ValueError,
+        "bias.shape=(3,)",
+    ),
     (
         dict(weight=torch.zeros(4, 3, 7, 7, dtype=torch.float64)),
         ValueError,
@@ -375,7 +397,8 @@ def test_bad_input(conv, override, error, message):
 def test_size_errors_show_the_tensor_shapes(conv):
     with pytest.raises(ValueError) as info:
         conv(X, torch.zeros(4, 3, 7, 7, dtype=torch.float64))
-    assert "(input.shape=(1, 3, 5, 5), weight.shape=(4, 3, 7, 7))" in str(info.value)
+    shapes = "(input.shape=(1, 3, 5, 5), weight.shape=(4, 3, 7, 7))"
+    assert shapes in str(info.value)
 
 
 @pytest.mark.parametrize("conv", IMPLEMENTATIONS, ids=ids)

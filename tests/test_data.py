@@ -10,7 +10,8 @@ def test_grace_hopper_gray_and_colour_agree():
     colour = data.grace_hopper(gray=False, dtype=torch.float64)
     assert gray.shape == (600, 512) and colour.shape == (3, 600, 512)
     assert 0 <= float(gray.min()) < float(gray.max()) <= 1
-    # PIL's "L" conversion is the ITU-R 601 luma of the colour image, in whole levels
-    luma = torch.tensordot(torch.tensor([0.299, 0.587, 0.114]).double(), colour, 1)
+    # PIL's "L" conversion is the ITU-R 601 luma of the colour, in whole levels
+    weights = torch.tensor([0.299, 0.587, 0.114]).double()
+    luma = torch.tensordot(weights, colour, 1)
     assert (gray - luma).abs().max() <= 1 / 255 + 1e-9
     assert gray.std() > 0.1  # a real photograph, not a blank

@@ -1,8 +1,12 @@
-"""The student edition carries no solution text anywhere; the instructor one has all.
+"""The student edition has no solution text anywhere; the instructor one all.
 
-Needles are the lines of every solution, reduced to their letters and digits (so
-that markup, escaping and syntax highlighting cannot hide a match), keeping
-only lines long enough to be distinctive and found nowhere else in the book.
+The student edition's notebooks have an answer cell after each exercise that
+names a check; the instructor edition's have none.
+
+Needles are the lines of every solution, reduced to their letters and digits
+(so that markup, escaping and syntax highlighting cannot hide a match),
+keeping only lines long enough to be distinctive and found nowhere else in the
+book.
 Every file of each built edition is searched the same way.
 """
 
@@ -16,6 +20,7 @@ import pytest
 import build_book
 import myst_solutions
 from conftest import PLANTS, ROOT
+from convnotes.exercises import HINTS
 
 
 def reduced(text):
@@ -23,16 +28,19 @@ def reduced(text):
 
 
 def book_sources():
-    """(solutions {label: text}, the book's text and outputs outside solutions)."""
+    """(solutions {label: text}, the book's text and outputs besides)."""
     solutions, rest = {}, []
     for path in sorted((ROOT / "book").glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
             for label, body, _ in myst_solutions.solutions(cell.source):
                 solutions[label] = body
             rest.append(myst_solutions.strip_solutions(cell.source))
-            for output in cell.get("outputs", []):  # e.g. the package source shown
+            # the outputs too, e.g. the package source shown
+            for output in cell.get("outputs", []):
                 rest += [
-                    str(v) for k, v in output.get("data", {}).items() if "text" in k
+                    str(v)
+                    for k, v in output.get("data", {}).items()
+                    if "text" in k
                 ]
                 rest.append(str(output.get("text", "")))
     return solutions, reduced(" ".join(rest))
@@ -44,7 +52,9 @@ def needles():
     found = {}
     for label, body in solutions.items():
         lines = [reduced(line) for line in body.splitlines()]
-        found[label] = [line for line in lines if len(line) >= 25 and line not in rest]
+        found[label] = [
+            line for line in lines if len(line) >= 25 and line not in rest
+        ]
     return found
 
 
@@ -52,10 +62,12 @@ def haystack(html_dir):
     """Every file of a built book, as reduced text."""
     texts = []
     for path in html_dir.rglob("*"):
-        if not path.is_file() or path.suffix in {".png", ".woff", ".woff2", ".ttf"}:
+        binary = {".png", ".woff", ".woff2", ".ttf"}
+        if not path.is_file() or path.suffix in binary:
             continue
         text = path.read_text(errors="ignore")
-        if path.suffix == ".ipynb":  # the downloadable notebooks: their cell sources
+        # the downloadable notebooks: their cells' sources
+        if path.suffix == ".ipynb":
             cells = json.loads(text)["cells"]
             text = " ".join("".join(cell["source"]) for cell in cells)
         texts.append(reduced(html.unescape(re.sub(r"<[^>]+>", " ", text))))
@@ -65,7 +77,9 @@ def haystack(html_dir):
 def test_every_solution_has_distinctive_lines():
     found = needles()
     assert len(found) >= 27  # three exercises per chapter, chapters 1 to 9
-    assert all(found.values()), [label for label, lines in found.items() if not lines]
+    assert all(found.values()), [
+        label for label, lines in found.items() if not lines
+    ]
 
 
 def test_the_instructor_edition_has_every_solution(built):
@@ -97,31 +111,65 @@ def test_the_student_edition_has_no_solution_text(built_student):
     assert len(notebooks) >= 10  # the downloads are there, and were searched
 
 
+def answer_cells(html_dir):
+    """{label: source} of the answer cells of a built edition's downloads."""
+    found = {}
+    for path in sorted((html_dir / "_sources").rglob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if build_book.ANSWER_TAG in cell.metadata.get("tags", []):
+                label = re.search(r'check\(\s*"([\w-]+)"', cell.source)[1]
+                found[label] = cell.source
+    return found
+
+
+def test_the_student_downloads_have_an_answer_cell_per_check(
+    built_student, built
+):
+    _, html_dir = built_student
+    cells = answer_cells(html_dir)
+    assert set(cells) == set(HINTS)  # every checked exercise, and only those
+    assert all("= ...  # your answer" in source for source in cells.values())
+    page = (html_dir / "book" / "03_output_size.html").read_text()
+    text = reduced(html.unescape(re.sub(r"<[^>]+>", " ", page)))
+    assert reduced(cells["ex-size-stem"]) in text  # the page shows it too
+    _, instructor_html = built
+    assert not answer_cells(instructor_html)
+
+
 def test_the_student_edition_leaves_out_launch_buttons(built_student):
     _, html_dir = built_student
     page = (html_dir / "book" / "08_chained_gradients.html").read_text()
-    assert "mybinder.org" not in page and "colab.research.google.com" not in page
+    assert (
+        "mybinder.org" not in page and "colab.research.google.com" not in page
+    )
     assert "student edition" in page
 
 
 def test_the_student_edition_has_no_planted_solution(built_student):
-    """Solutions in every fence style were planted in the build: none survives."""
+    """Solutions planted in the build, in every fence style: none survives."""
     result, html_dir = built_student
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     text = haystack(html_dir)
     assert len(PLANTS) == 14
     for markdown, secret, code in PLANTS:
-        question = markdown.split("\n\n")[1].split("\n")[0]  # the exercise's text
-        assert reduced(question) in text, f"the plant is not in the build: {question}"
+        # the exercise's text
+        question = markdown.split("\n\n")[1].split("\n")[0]
+        assert reduced(question) in text, (
+            f"the plant is not in the build: {question}"
+        )
         assert reduced(secret) not in text, f"leaked: {secret}"
         assert reduced(code) not in text, f"leaked: {code}"
 
 
 @pytest.mark.parametrize(
-    "markdown, secret, code", PLANTS, ids=[code.split()[0] for *_, code in PLANTS]
+    "markdown, secret, code",
+    PLANTS,
+    ids=[code.split()[0] for *_, code in PLANTS],
 )
 def test_every_fence_style_is_stripped_and_found(markdown, secret, code):
-    stripped = myst_solutions.strip_solutions("Before.\n\n" + markdown + "\nAfter.\n")
+    stripped = myst_solutions.strip_solutions(
+        "Before.\n\n" + markdown + "\nAfter.\n"
+    )
     assert secret not in stripped and code not in stripped
     assert stripped.startswith("Before.") and stripped.endswith("After.\n")
     assert "Planted exercise" in stripped  # the exercise itself stays
@@ -133,16 +181,23 @@ def test_every_fence_style_is_stripped_and_found(markdown, secret, code):
 def test_strip_solutions_removes_the_whole_block():
     before = "````{exercise}\n:label: x\n\nQuestion\n````\n\n"
     text = "````{solution} x\n:class: dropdown\n\nsecret\n````\n"
-    assert build_book.strip_solutions(before + text + "after") == before + "after"
+    assert (
+        build_book.strip_solutions(before + text + "after") == before + "after"
+    )
 
 
 def test_a_fence_inside_a_code_block_does_not_end_the_solution():
-    text = "````{solution} x\n```python\n:::\n````{note}\n```\nsecret\n````\nafter\n"
+    text = (
+        "````{solution} x\n```python\n:::\n````{note}\n```\nsecret\n"
+        "````\nafter\n"
+    )
     assert myst_solutions.strip_solutions(text) == "after\n"
 
 
 def test_an_unclosed_solution_hides_the_rest():
-    assert myst_solutions.strip_solutions("a\n:::{solution} x\nsecret\n") == "a\n"
+    assert (
+        myst_solutions.strip_solutions("a\n:::{solution} x\nsecret\n") == "a\n"
+    )
 
 
 def test_a_solution_in_restructuredtext_is_refused():

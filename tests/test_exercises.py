@@ -1,4 +1,10 @@
-"""convnotes.exercises: every checker passes a right answer and explains wrong ones."""
+"""convnotes.exercises: a right answer passes, a wrong one is explained.
+
+An answer still holding a ``...`` gets "not yet" and its exercise's hint,
+which gives no part of the answer away.
+"""
+
+import re
 
 import nbformat
 import pytest
@@ -7,8 +13,8 @@ import torch.nn.functional as F
 
 import myst_solutions
 from conftest import ROOT
-from convnotes import chain, exercises, grad
-from convnotes.exercises import check
+from convnotes import chain, checking, exercises, grad
+from convnotes.exercises import HINTS, check
 
 # exercises whose answer is a measurement or a validation the learner runs
 # against PyTorch themselves: they have no checker, and say so
@@ -20,7 +26,10 @@ def grad_weight(x, g, kH, kW):
     return torch.stack(
         [
             torch.stack(
-                [(g * x[u : u + H_out, v : v + W_out]).sum() for v in range(kW)]
+                [
+                    (g * x[u : u + H_out, v : v + W_out]).sum()
+                    for v in range(kW)
+                ]
             )
             for u in range(kH)
         ]
@@ -40,7 +49,9 @@ def conv2d_positions(x, w):
 
 def conv1x1(x, w):
     N, C_in, H, W = x.shape
-    return (w.view(w.shape[0], C_in) @ x.view(N, C_in, H * W)).view(N, -1, H, W)
+    return (w.view(w.shape[0], C_in) @ x.view(N, C_in, H * W)).view(
+        N, -1, H, W
+    )
 
 
 def grad_input_fold(grad_output, w, input_size):
@@ -114,7 +125,7 @@ def raises(*args):
     raise RuntimeError("not written yet")
 
 
-# label: (a right answer, [(a typical wrong answer, words its feedback must contain)])
+# label: (a right answer, [(a typical wrong answer, words its feedback has)])
 CASES = {
     "ex-fast-blocks": (
         (294912, 10, 26),
@@ -138,7 +149,10 @@ CASES = {
     ),
     "ex-hand-centre": (
         (36, 0, 1),
-        [((9, 1, 2), "centre's gradient is 9, expected 36"), (36, "tuple of 3")],
+        [
+            ((9, 1, 2), "centre's gradient is 9, expected 36"),
+            (36, "tuple of 3"),
+        ],
     ),
     "ex-hand-implement": (
         grad_weight,
@@ -157,20 +171,31 @@ CASES = {
         ],
     ),
     "ex-channels-weight-grad": (
-        9 * F.avg_pool2d(torch.arange(75.0).view(1, 3, 5, 5)[:, 2:3], 3, 1)[0, 0],
+        9
+        * F.avg_pool2d(torch.arange(75.0).view(1, 3, 5, 5)[:, 2:3], 3, 1)[
+            0, 0
+        ],
         [
             (
                 9
-                * F.avg_pool2d(torch.arange(75.0).view(1, 3, 5, 5)[:, 1:2], 3, 1)[0, 0],
+                * F.avg_pool2d(
+                    torch.arange(75.0).view(1, 3, 5, 5)[:, 1:2], 3, 1
+                )[0, 0],
                 "weight.grad[1, 2][0, 0] is",
             )
         ],
     ),
     "ex-channels-same-even": (
         (1, 2, 1, 2),
-        [((2, 1, 2, 1), "go after the image"), ((1, 1, 1, 1), "is 1, expected 2")],
+        [
+            ((2, 1, 2, 1), "go after the image"),
+            ((1, 1, 1, 1), "is 1, expected 2"),
+        ],
     ),
-    "ex-size-stem": ((112, 56), [((113, 57), "113, expected 112"), (112, "tuple")]),
+    "ex-size-stem": (
+        (112, 56),
+        [((113, 57), "113, expected 112"), (112, "tuple")],
+    ),
     "ex-size-stride32": (
         (4, (128, 159), 22),
         [
@@ -180,19 +205,33 @@ CASES = {
     ),
     "ex-size-dilated-same": (
         (4, (1, 2)),
-        [((2, (1, 2)), "padding is 2, expected 4"), ((4, (2, 1)), "before is 2")],
+        [
+            ((2, (1, 2)), "padding is 2, expected 4"),
+            ((4, (2, 1)), "before is 2"),
+        ],
     ),
     "ex-loops-predict": (
         (torch.full((2, 2), 4.0), [[1, 2, 1], [2, 4, 2], [1, 2, 1]]),
         [
             ((torch.ones(2, 2), torch.ones(3, 3)), "grad_weight[0, 0] is 1"),
-            ((torch.full((2, 2), 4.0), torch.ones(3, 3)), "grad_input[0, 1] is 1"),
+            (
+                (torch.full((2, 2), 4.0), torch.ones(3, 3)),
+                "grad_input[0, 1] is 1",
+            ),
         ],
     ),
-    "ex-loops-dead-pixels": ([2, 5, 6], [([2, 5], "you gave [2, 5]"), (7, "indices")]),
+    "ex-loops-dead-pixels": (
+        [2, 5, 6],
+        [([2, 5], "you gave [2, 5]"), (7, "indices")],
+    ),
     "ex-loops-positions": (
         conv2d_positions,
-        [(lambda x, w: conv2d_positions(x, w) + 1e-3, "the result[0, 0, 0, 0] is")],
+        [
+            (
+                lambda x, w: conv2d_positions(x, w) + 1e-3,
+                "the result[0, 0, 0, 0] is",
+            )
+        ],
     ),
     "ex-unfold-shape": (
         ((16, 75, 1024), 25),
@@ -217,9 +256,17 @@ CASES = {
     ),
     "ex-closed-implement": (
         input_gradient,
-        [(lambda g, w: input_gradient(g, w.flip(-1, -2)), "Hint: pad g by k - 1")],
+        [
+            (
+                lambda g, w: input_gradient(g, w.flip(-1, -2)),
+                "Hint: pad g by k - 1",
+            )
+        ],
     ),
-    "ex-chain-block": (((1, 2), (8, 6)), [(((1, 2), (6, 8)), "the offset[0] is 6")]),
+    "ex-chain-block": (
+        ((1, 2), (8, 6)),
+        [(((1, 2), (6, 8)), "the offset[0] is 6")],
+    ),
     "ex-chain-leaky": (
         problem3_leaky,
         [
@@ -227,7 +274,10 @@ CASES = {
                 lambda *args: chain.problem3(*args),  # the plain ReLU's mask
                 "output 0 is",
             ),
-            (lambda *args: problem3_leaky(*args)[1:], "returned 3 values, expected 4"),
+            (
+                lambda *args: problem3_leaky(*args)[1:],
+                "returned 3 values, expected 4",
+            ),
         ],
     ),
     "ex-chain-bias": (
@@ -240,13 +290,24 @@ CASES = {
     ),
     "ex-intro-weight": (
         ((16, 3, 5, 3), 736),
-        [(((16, 3, 5, 3), 720), "Hint: add the bias"), (((3, 16, 5, 3), 736), "OIHW")],
+        [
+            (((16, 3, 5, 3), 720), "Hint: add the bias"),
+            (((3, 16, 5, 3), 736), "OIHW"),
+        ],
     ),
     "ex-intro-entry": (
         output_entry,
-        [(lambda x, w, b, n, o, i, j: output_entry(x, w, b, n, o, j, i), "the result")],
+        [
+            (
+                lambda x, w, b, n, o, i, j: output_entry(x, w, b, n, o, j, i),
+                "the result",
+            )
+        ],
     ),
-    "ex-apps-sobel-step": ((4, 4, 0), [((-4, 4, 0), "column 4 is -4, expected 4")]),
+    "ex-apps-sobel-step": (
+        (4, 4, 0),
+        [((-4, 4, 0), "column 4 is -4, expected 4")],
+    ),
     "ex-apps-box": (
         box_blur(),
         [(torch.eye(5), "the blurred image[0, 0] is 1, expected 0")],
@@ -258,7 +319,10 @@ CASES = {
                 lambda x, sigma, radius: gaussian_blur(x, sigma, radius) * 1.1,
                 "normalise the 1-D kernel",
             ),
-            (lambda x, sigma, radius: gaussian_blur(x, sigma, 0), "the result"),
+            (
+                lambda x, sigma, radius: gaussian_blur(x, sigma, 0),
+                "the result",
+            ),
         ],
     ),
 }
@@ -288,6 +352,7 @@ def test_a_typical_wrong_answer_is_explained(label, wrong, words):
     assert not feedback
     assert repr(feedback).startswith(f"✗ {label}: ")
     assert words in feedback.message, feedback.message
+    assert not feedback.message.startswith("not yet"), feedback.message
 
 
 def test_an_unknown_label_lists_the_known_ones():
@@ -312,4 +377,131 @@ def test_every_exercise_has_a_checker_and_says_how_to_call_it():
     for label, text in found.items():
         if label in UNCHECKED:
             continue
-        assert f'check("{label}"' in text, f"{label} does not show its check call"
+        assert f'check("{label}"' in text, (
+            f"{label} does not show its check call"
+        )
+
+
+def test_every_checker_has_its_own_hint():
+    assert set(HINTS) == set(exercises.CHECKERS)
+    short = {label: hint for label, hint in HINTS.items() if len(hint) < 60}
+    assert not short, f"hints too short to help: {short}"
+    assert len(set(HINTS.values())) == len(HINTS), "two exercises share a hint"
+
+
+def test_a_checker_without_a_hint_is_refused():
+    with pytest.raises(TypeError, match="hint"):
+        checking.checker("ex-planted-no-hint")
+    with pytest.raises(ValueError, match="label='ex-planted'.*hint='  '"):
+        checking.checker("ex-planted", hint="  ")
+    assert "ex-planted" not in exercises.CHECKERS
+
+
+@pytest.mark.parametrize("label", sorted(CASES))
+def test_a_placeholder_answer_is_not_yet_and_gets_the_hint(label):
+    feedback = check(label, ...)
+    assert not feedback
+    assert repr(feedback).startswith(f"✗ {label}: not yet"), feedback
+    assert feedback.message.endswith(f"Hint: {HINTS[label]}"), feedback
+
+
+@pytest.mark.parametrize(
+    ("label", "answer"),
+    [
+        ("ex-size-stride32", (4, (128, ...), 22)),
+        ("ex-hand-arange", [[8, 12], [20, ...]]),
+        ("ex-chain-block", ((1, 2), [8, (...)])),
+        ("ex-channels-stride-unused", (2, [(5, 0), (5, ...)])),
+        ("ex-apps-separable", (..., 1)),
+    ],
+)
+def test_a_placeholder_at_any_depth_is_not_yet(label, answer):
+    feedback = check(label, answer)
+    assert repr(feedback) == (
+        f"✗ {label}: not yet: replace each ... with your answer. "
+        f"Hint: {HINTS[label]}"
+    )
+
+
+def test_what_is_not_a_placeholder_is_checked():
+    assert not checking.unanswered((112, [56, None], "..."))
+    assert not checking.unanswered(torch.ones(2, 2))
+    looped = [1, 2]
+    looped.append(looped)  # a list that holds itself is looked at once
+    assert not checking.unanswered(looped)
+    looped.append(...)
+    assert checking.unanswered(looped)
+    feedback = check("ex-size-stem", (113, 56))
+    assert feedback.message.startswith("the size after the 7×7 layer is 113")
+
+
+NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?!\w|\.\d)")
+
+
+def numbers(value):
+    """The numbers of an answer, flattened: tuples, lists and tensors."""
+    if isinstance(value, torch.Tensor):
+        return set(value.flatten().tolist())
+    if isinstance(value, tuple | list):
+        return set().union(*map(numbers, value))
+    return {value} if isinstance(value, int | float) else set()
+
+
+def reduced(text):
+    return re.sub(r"[\W_]+", "", text).lower()
+
+
+def book_solutions():
+    """{label: the code of its solution} for every exercise in the book."""
+    found = {}
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for label, _, code in myst_solutions.solutions(cell.source):
+                found[label] = code
+    return found
+
+
+def leaks(label, hint, texts=None, codes=None):
+    """What ``hint`` gives away of the answer to ``label``.
+
+    A number of the right answer that the exercise's text does not state
+    (0 and 1 are everywhere in formulas), and any expression of the
+    solution's code (a line without its ``return`` or ``name =``).
+    """
+    texts = texts or book_exercises()
+    codes = codes or book_solutions()
+    stated = {float(n) for n in NUMBER.findall(texts[label])} | {0.0, 1.0}
+    said = {float(n) for n in NUMBER.findall(hint)}
+    found = sorted(numbers(CASES[label][0]) & said - stated)
+    for line in codes[label].splitlines():
+        line = re.sub(r"#.*", "", line)
+        line = re.sub(r"^\s*(return\s+|[\w\[\], ]+=(?!=))", "", line)
+        if len(reduced(line)) >= 12 and reduced(line) in reduced(hint):
+            found.append(line.strip())
+    return found
+
+
+def test_no_hint_gives_the_answer_away():
+    texts, codes = book_exercises(), book_solutions()
+    found = {
+        label: leaked
+        for label, hint in HINTS.items()
+        if (leaked := leaks(label, hint, texts, codes))
+    }
+    assert not found, found
+
+
+@pytest.mark.parametrize(
+    ("label", "hint", "leaked"),
+    [
+        ("ex-size-stem", "the sizes are 112.0 and then 56.", [56, 112]),
+        ("ex-hand-centre", "sum all of w: 36.", [36]),
+        (
+            "ex-intro-entry",
+            "bias[o] + (weight[o] * x[n, :, i:i + kH, j:j + kW]).sum().",
+            ["bias[o] + (weight[o] * x[n, :, i : i + kH, j : j + kW]).sum()"],
+        ),
+    ],
+)
+def test_a_hint_that_gives_the_answer_away_is_caught(label, hint, leaked):
+    assert leaks(label, hint) == leaked

@@ -1,4 +1,4 @@
-"""convnotes.fast's routes to the gradients: each agrees with the teaching one."""
+"""convnotes.fast's gradient routes: each agrees with the teaching one."""
 
 import warnings
 
@@ -16,8 +16,13 @@ from convnotes.fast import per_tap
 
 
 def stride_one_case(N, H, W, groups, padding, dilation):
-    """Input, 3x2 weight (2 channels per group), output gradient, checked arguments."""
-    x, w, _ = tensors(N, 2 * groups, H, W, 2 * groups, 3, 2, groups=groups, bias=False)
+    """Input, 3x2 weight, output gradient and checked arguments.
+
+    The weight has 2 channels per group.
+    """
+    x, w, _ = tensors(
+        N, 2 * groups, H, W, 2 * groups, 3, 2, groups=groups, bias=False
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         y = F.conv2d(x, w, padding=padding, dilation=dilation, groups=groups)
@@ -32,10 +37,10 @@ def stride_one_case(N, H, W, groups, padding, dilation):
 def test_the_two_weight_gradient_forms_agree(
     groups, dilation, padding, block_bytes, monkeypatch
 ):
-    """Per kernel tap (used for stride 1) and as one correlation (used otherwise).
+    """Per kernel tap (for stride 1) and as one correlation (otherwise).
 
-    ``block_bytes`` splits the per-tap sum into blocks of one row, of a few rows
-    (not dividing the 7 output rows evenly), or runs it in one block.
+    ``block_bytes`` splits the per-tap sum into blocks of one row, of a few
+    rows (not dividing the 7 output rows evenly), or runs it in one block.
     """
     monkeypatch.setattr(per_tap, "ROW_BLOCK_BYTES", block_bytes)
     x, w, g, args = stride_one_case(3, 7, 8, groups, padding, dilation)
@@ -50,8 +55,8 @@ def test_the_two_weight_gradient_forms_agree(
 def test_the_two_input_gradient_forms_agree(groups, dilation, padding):
     """Full correlation (used for stride 1) and transposed convolution.
 
-    Padding (3, 0) is more than a 3x2 kernel reaches with dilation 1, so the full
-    correlation crops; "same" with an even kernel pads unevenly.
+    Padding (3, 0) is more than a 3x2 kernel reaches with dilation 1, so the
+    full correlation crops; "same" with an even kernel pads unevenly.
     """
     x, w, g, args = stride_one_case(2, 8, 7, groups, padding, dilation)
     flipped = fast_grad._input_grad_flipped(g, w, args)
@@ -73,9 +78,12 @@ def test_the_two_input_gradient_forms_agree(groups, dilation, padding):
 def test_property_stride_one_with_wide_padding(
     H, W, k, padding, dilation, groups, block_bytes
 ):
-    """Stride 1, where both gradients take their fast forms: padding up to beyond
-    the kernel's reach, taps that read only padding, blocks of any size."""
-    x, w, _ = tensors(2, 2 * groups, H, W, 2 * groups, *k, groups=groups, bias=False)
+    """Stride 1, where both gradients take their fast forms: padding up to
+    beyond the kernel's reach, taps that read only padding, blocks of any
+    size."""
+    x, w, _ = tensors(
+        2, 2 * groups, H, W, 2 * groups, *k, groups=groups, bias=False
+    )
     kwargs = dict(padding=padding, dilation=dilation, groups=groups)
     try:
         F.conv2d(x, w, **kwargs)
@@ -90,9 +98,8 @@ def test_property_stride_one_with_wide_padding(
     finally:
         per_tap.ROW_BLOCK_BYTES = saved
     torch.testing.assert_close(grad_weight, expected_weight, **TOL)
-    torch.testing.assert_close(
-        fast.conv2d_input(x.shape, w, grad_output, **kwargs), expected_input, **TOL
-    )
+    grad_input = fast.conv2d_input(x.shape, w, grad_output, **kwargs)
+    torch.testing.assert_close(grad_input, expected_input, **TOL)
 
 
 def channels_last(t):
@@ -104,7 +111,9 @@ def channels_last(t):
 @pytest.mark.parametrize("padding", [0, (1, 2), "same"])
 @pytest.mark.parametrize("layout", ["x", "grad_output", "both"])
 @pytest.mark.parametrize("block_bytes", [1, per_tap.ROW_BLOCK_BYTES])
-def test_channels_last_operands(layout, padding, groups, block_bytes, monkeypatch):
+def test_channels_last_operands(
+    layout, padding, groups, block_bytes, monkeypatch
+):
     """Either factor channels last (the per-tap products then run the other way
     round when only ``grad_output`` is) gives the same weight gradient, and a
     channels-last weight gives the same, channels-last, input gradient.
@@ -139,8 +148,9 @@ def test_channels_last_operands(layout, padding, groups, block_bytes, monkeypatc
     C=st.tuples(st.integers(1, 3), st.integers(1, 3)),
 )
 def test_property_windows_that_tile_the_input(N, tiles, k, padding, extra, C):
-    """Stride equal to the kernel: both gradients are one matrix product. Padding,
-    and rows or columns at the end that no window reads, must come out right."""
+    """Stride equal to the kernel: both gradients are one matrix product.
+    Padding, and rows or columns at the end that no window reads, must come
+    out right."""
     H = tiles[0] * k[0] + extra[0] - 2 * padding[0]
     W = tiles[1] * k[1] + extra[1] - 2 * padding[1]
     if H < 1 or W < 1:
@@ -156,12 +166,10 @@ def test_property_windows_that_tile_the_input(N, tiles, k, padding, extra, C):
     grad_output, (expected_input, expected_weight) = autograd_grads(
         x, w, None, **kwargs
     )
-    torch.testing.assert_close(
-        fast.conv2d_input(x.shape, w, grad_output, **kwargs), expected_input, **TOL
-    )
-    torch.testing.assert_close(
-        fast.conv2d_weight(x, w.shape, grad_output, **kwargs), expected_weight, **TOL
-    )
+    grad_input = fast.conv2d_input(x.shape, w, grad_output, **kwargs)
+    grad_weight = fast.conv2d_weight(x, w.shape, grad_output, **kwargs)
+    torch.testing.assert_close(grad_input, expected_input, **TOL)
+    torch.testing.assert_close(grad_weight, expected_weight, **TOL)
 
 
 def test_teaching_flipped_kernel_route_equals_the_transposed_convolution():

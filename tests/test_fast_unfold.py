@@ -1,4 +1,4 @@
-"""convnotes.fast.unfold: columns and fold equal to PyTorch's, adjoint, in blocks."""
+"""convnotes.fast.unfold: columns and fold as PyTorch's, adjoint, in blocks."""
 
 import itertools
 
@@ -8,18 +8,24 @@ import torch.nn.functional as F
 
 import convnotes as cn
 from convnotes.arguments import pair, window_args
-from convnotes.fast.unfold import BLOCK_BYTES, blocks, fold_padded, unfold_padded
+from convnotes.fast.unfold import (
+    BLOCK_BYTES,
+    blocks,
+    fold_padded,
+    unfold_padded,
+)
 from convnotes.geometry import crop
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
-    """F.unfold from the fast module's pieces: pad, then the strided-view columns."""
-    args = window_args(tuple(input.shape[-2:]), kernel_size, stride, padding, dilation)
+    """F.unfold from the fast pieces: pad, then the strided-view columns."""
+    size = tuple(input.shape[-2:])
+    args = window_args(size, kernel_size, stride, padding, dilation)
     return unfold_padded(F.pad(input, args.pad), pair(kernel_size), args)
 
 
 def fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
-    """F.fold from the fast module's pieces: fold onto the padded image, crop."""
+    """F.fold from the fast pieces: fold onto the padded image, then crop."""
     output_size = pair(output_size)
     args = window_args(output_size, kernel_size, stride, padding, dilation)
     padded = args.padded_size(output_size)
@@ -36,22 +42,31 @@ SETTINGS = list(
 )
 
 
-@pytest.mark.parametrize(("kernel_size", "dilation", "padding", "stride"), SETTINGS)
+NAMES = ("kernel_size", "dilation", "padding", "stride")
+
+
+@pytest.mark.parametrize(NAMES, SETTINGS)
 def test_unfold_and_fold_equal_pytorch(kernel_size, dilation, padding, stride):
     x = torch.randn(2, 3, 7, 8, dtype=torch.float64)
     kwargs = dict(
-        kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride
+        kernel_size=kernel_size,
+        dilation=dilation,
+        padding=padding,
+        stride=stride,
     )
     cols = unfold(x, **kwargs)
     torch.testing.assert_close(cols, F.unfold(x, **kwargs), rtol=0, atol=0)
     c = torch.randn_like(cols)
-    torch.testing.assert_close(fold(c, (7, 8), **kwargs), F.fold(c, (7, 8), **kwargs))
+    expected = F.fold(c, (7, 8), **kwargs)
+    torch.testing.assert_close(fold(c, (7, 8), **kwargs), expected)
 
 
 def test_fold_is_the_adjoint_of_unfold():
-    """<unfold(x), c> = <x, fold(c)>: fold is unfold's transpose, hence its backward."""
+    """<unfold(x), c> = <x, fold(c)>: fold is unfold's transpose (backward)."""
     x = torch.randn(2, 3, 9, 6, dtype=torch.float64)
-    kwargs = dict(kernel_size=(3, 2), dilation=(2, 1), padding=1, stride=(1, 2))
+    kwargs = dict(
+        kernel_size=(3, 2), dilation=(2, 1), padding=1, stride=(1, 2)
+    )
     cols = unfold(x, **kwargs)
     c = torch.randn_like(cols)
     left = (cols * c).sum()
@@ -70,9 +85,8 @@ def test_fold_of_unfold_counts_window_memberships():
 
 def test_teaching_columns_are_f_unfold_per_group():
     x = torch.randn(2, 4, 7, 8, dtype=torch.float64)
-    args = cn.arguments.conv2d_args(
-        x, torch.zeros(6, 2, 3, 2, dtype=x.dtype), stride=2, padding=1, groups=2
-    )
+    w = torch.zeros(6, 2, 3, 2, dtype=x.dtype)
+    args = cn.arguments.conv2d_args(x, w, stride=2, padding=1, groups=2)
     cols = cn.unfold.columns(x, (3, 2), args)
     expected = F.unfold(x, (3, 2), padding=1, stride=2)
     assert cols.shape == (2, 2, 2 * 3 * 2, expected.shape[-1])
@@ -101,16 +115,18 @@ def test_blocks_bound_the_columns_and_cover_the_output():
 
 def test_small_images_are_blocked_whole_and_large_ones_by_rows(monkeypatch):
     monkeypatch.setattr("convnotes.fast.unfold.BLOCK_BYTES", 4 * 2**20)
-    small = blocks(torch.zeros(64, 3, 8, 8), torch.zeros(4, 3, 3, 3), window_args(8, 3))
+    x, w = torch.zeros(64, 3, 8, 8), torch.zeros(4, 3, 3, 3)
+    small = blocks(x, w, window_args(8, 3))
     assert small[0].rows == slice(0, 6) and small[0].batch.stop > 1
-    w = torch.zeros(8, 64, 3, 3)
-    large = blocks(torch.zeros(2, 64, 130, 130), w, window_args(130, 3, stride=2))
+    x, w = torch.zeros(2, 64, 130, 130), torch.zeros(8, 64, 3, 3)
+    large = blocks(x, w, window_args(130, 3, stride=2))
     assert all(b.batch.stop - b.batch.start == 1 for b in large)
-    # as few blocks per image as 4 MiB allows (28 rows fit: 3 blocks for 64 rows),
-    # of equal height but for a shorter last one
+    # as few blocks per image as 4 MiB allows (28 rows fit: 3 blocks for 64
+    # rows), of equal height but for a shorter last one
     sizes = [b.rows.stop - b.rows.start for b in large if b.batch.start == 0]
     assert sizes == [22, 22, 20]
-    # the padded rows a block reads: its windows' first row to its last window's end
+    # the padded rows a block reads: its first window's start to its last
+    # window's end
     first = large[1]
     assert first.padded_rows.start == 2 * first.rows.start
     assert first.padded_rows.stop == 2 * (first.rows.stop - 1) + 3

@@ -1,6 +1,6 @@
-"""convnotes.grad and convnotes.fast: closed-form gradients, against torch.nn.grad
-and autograd. Every test of the contract runs on both, the teaching versions and
-the fast ones."""
+"""convnotes.grad and convnotes.fast: closed-form gradients, against
+torch.nn.grad and autograd. Every test of the contract runs on both, the
+teaching versions and the fast ones."""
 
 import warnings
 
@@ -19,12 +19,15 @@ TOL = dict(rtol=1e-10, atol=1e-10)
 
 
 # every test runs on the module ``grad``: convnotes.grad, then convnotes.fast
-pytestmark = pytest.mark.parametrize("grad", [teaching, fast], ids=["grad", "fast"])
+pytestmark = pytest.mark.parametrize(
+    "grad", [teaching, fast], ids=["grad", "fast"]
+)
 
 
 def autograd_grads(x, w, b, **kwargs):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PyTorch's note on "same" with even kernels
+        # silence PyTorch's note on "same" with even kernels
+        warnings.simplefilter("ignore")
         y = F.conv2d(x, w, b, **kwargs)
     grad_output = torch.randn_like(y)
     inputs = [t for t in (x, w, b) if t is not None]
@@ -32,12 +35,13 @@ def autograd_grads(x, w, b, **kwargs):
 
 
 def test_by_hand(grad):
-    # the 2x2 kernel on the 3x3 image: weight gradient = patch sums; input gradient
-    # = sums of the kernel entries that touched each pixel
+    # the 2x2 kernel on the 3x3 image: weight gradient = patch sums; input
+    # gradient = sums of the kernel entries that touched each pixel
     x = torch.arange(9.0, dtype=torch.float64).view(1, 1, 3, 3)
     w = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]], dtype=torch.float64)
     g = torch.ones(1, 1, 2, 2, dtype=torch.float64)
-    assert grad.conv2d_weight(x, w.shape, g).view(2, 2).tolist() == [[8, 12], [20, 24]]
+    grad_weight = grad.conv2d_weight(x, w.shape, g)
+    assert grad_weight.view(2, 2).tolist() == [[8, 12], [20, 24]]
     assert grad.conv2d_input(x.shape, w, g).view(3, 3).tolist() == [
         [1, 3, 2],
         [4, 10, 6],
@@ -72,8 +76,14 @@ def test_matches_autograd_and_torch_nn_grad(shape, kwargs, extra, grad):
 
 
 CASES = [
-    (dict(N=2, C_in=2, H=5, W=6, C_out=3, kH=2, kW=3), dict(stride=(2, 1), padding=1)),
-    (dict(N=1, C_in=4, H=7, W=6, C_out=2, kH=3, kW=2), dict(dilation=(2, 1), groups=2)),
+    (
+        dict(N=2, C_in=2, H=5, W=6, C_out=3, kH=2, kW=3),
+        dict(stride=(2, 1), padding=1),
+    ),
+    (
+        dict(N=1, C_in=4, H=7, W=6, C_out=2, kH=3, kW=2),
+        dict(dilation=(2, 1), groups=2),
+    ),
     (dict(N=2, C_in=2, H=5, W=5, C_out=2, kH=2, kW=2), dict(padding="same")),
 ]
 
@@ -91,7 +101,8 @@ def test_gradients_are_differentiable(shape, kwargs, grad):
         return grad.conv2d_weight(x, w.shape, g, **kwargs)
 
     assert gradcheck(input_grad, (w, g)) and gradgradcheck(input_grad, (w, g))
-    assert gradcheck(weight_grad, (x, g)) and gradgradcheck(weight_grad, (x, g))
+    assert gradcheck(weight_grad, (x, g))
+    assert gradgradcheck(weight_grad, (x, g))
 
 
 @settings(max_examples=40, deadline=None)
@@ -104,7 +115,9 @@ def test_gradients_are_differentiable(shape, kwargs, grad):
     padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
     dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
 )
-def test_property_matches_autograd(N, H, W, k, stride, padding, dilation, grad):
+def test_property_matches_autograd(
+    N, H, W, k, stride, padding, dilation, grad
+):
     x, w, _ = tensors(N, 2, H, W, 3, *k, bias=False)
     kwargs = dict(stride=stride, padding=padding, dilation=dilation)
     try:
@@ -116,12 +129,10 @@ def test_property_matches_autograd(N, H, W, k, stride, padding, dilation, grad):
     grad_output, (expected_input, expected_weight) = autograd_grads(
         x, w, None, **kwargs
     )
-    torch.testing.assert_close(
-        grad.conv2d_input(x.shape, w, grad_output, **kwargs), expected_input, **TOL
-    )
-    torch.testing.assert_close(
-        grad.conv2d_weight(x, w.shape, grad_output, **kwargs), expected_weight, **TOL
-    )
+    grad_input = grad.conv2d_input(x.shape, w, grad_output, **kwargs)
+    grad_weight = grad.conv2d_weight(x, w.shape, grad_output, **kwargs)
+    torch.testing.assert_close(grad_input, expected_input, **TOL)
+    torch.testing.assert_close(grad_weight, expected_weight, **TOL)
 
 
 X = torch.zeros(1, 3, 5, 5, dtype=torch.float64)
@@ -145,7 +156,8 @@ G = torch.zeros(1, 4, 3, 3, dtype=torch.float64)
         (
             lambda grad: grad.conv2d_input(X.shape, W, G[:, :3]),
             ValueError,
-            "grad_output must have the convolution's output shape (1, 4, 3, 3)",
+            "grad_output must have the convolution's output shape "
+            "(1, 4, 3, 3)",
         ),
         (
             lambda grad: grad.conv2d_input((1, 2, 5, 5), W, G),
@@ -197,7 +209,7 @@ def test_bad_input(call, error, message, grad):
 
 @pytest.mark.parametrize("stride", [1, 2])
 def test_no_autograd_inside(stride, grad):
-    """The closed forms call neither autograd nor PyTorch's convolution backward."""
+    """The closed forms run neither autograd nor any convolution backward."""
     x, w, _ = tensors(2, 2, 6, 6, 3, 3, 3, bias=False)
     kwargs = dict(stride=stride, padding=1, dilation=2)
     g = torch.randn_like(F.conv2d(x, w, **kwargs)).detach()
@@ -206,7 +218,8 @@ def test_no_autograd_inside(stride, grad):
         grad_weight = grad.conv2d_weight(x, w.shape, g, **kwargs)
     names = {event.name for event in prof.events()}
     assert "aten::convolution" in names  # it does run convolutions...
-    assert not {n for n in names if "backward" in n.lower()}  # ...but no backward
+    backward = {n for n in names if "backward" in n.lower()}
+    assert not backward  # ...but no backward
     y = F.conv2d(x, w, **kwargs)
     expected = torch.autograd.grad(y, (x, w), g)
     torch.testing.assert_close(grad_input, expected[0], **TOL)

@@ -1,4 +1,4 @@
-"""convnotes.hand: the gradient of every entry, term by term, equals autograd's."""
+"""convnotes.hand: every entry's gradient, term by term, equals autograd's."""
 
 import pytest
 import torch
@@ -22,8 +22,8 @@ def autograd_grads(x, w, grad_output, **kwargs):
 
 
 def test_the_source_notebooks_numbers():
-    # the 3x3 image and 2x2 kernel of the notebook the course starts from, as it
-    # prints them (4 decimals): sums of 4 rounded numbers agree to 2e-4
+    # the 3x3 image and 2x2 kernel of the notebook the course starts from, as
+    # it prints them (4 decimals): sums of 4 rounded numbers agree to 2e-4
     x = torch.tensor(
         [
             [1.8676, -0.2631, -0.2380],
@@ -33,13 +33,15 @@ def test_the_source_notebooks_numbers():
     )
     w = torch.tensor([[0.0848, -0.0717], [-0.2816, 0.3315]])
     patches = weight_grad_patches(x, 2)
-    sums = torch.tensor([[patches[(u, v)].sum() for v in range(2)] for u in range(2)])
-    torch.testing.assert_close(
-        sums, torch.tensor([[3.1998, -1.1840], [2.5423, 0.5398]]), atol=2e-4, rtol=0
-    )
+    sums = [[patches[(u, v)].sum() for v in range(2)] for u in range(2)]
+    expected = torch.tensor([[3.1998, -1.1840], [2.5423, 0.5398]])
+    torch.testing.assert_close(torch.tensor(sums), expected, atol=2e-4, rtol=0)
     terms = input_grad_terms((3, 3), 2)
     by_hand = torch.tensor(
-        [[sum(w[uv] for _, uv in terms[(r, c)]) for c in range(3)] for r in range(3)]
+        [
+            [sum(w[uv] for _, uv in terms[(r, c)]) for c in range(3)]
+            for r in range(3)
+        ]
     )
     expected = torch.tensor(
         [
@@ -82,7 +84,8 @@ def test_input_grad_is_the_sum_of_its_terms(kwargs):
     terms = input_grad_terms((6, 7), (3, 2), **kwargs)
     assert set(terms) == {(r, c) for r in range(6) for c in range(7)}
     for (r, c), pairs in terms.items():
-        by_hand = sum((grad_output[ij] * w[uv] for ij, uv in pairs), torch.tensor(0.0))
+        products = (grad_output[ij] * w[uv] for ij, uv in pairs)
+        by_hand = sum(products, torch.tensor(0.0))
         torch.testing.assert_close(by_hand.double(), grad_x[r, c])
 
 
@@ -96,12 +99,14 @@ def test_patches_hold_the_padding_zeros_and_terms_skip_padding_pixels():
 
 def test_unread_pixels_have_no_terms():
     terms = input_grad_terms((1, 7), (1, 2), stride=3)  # windows at 0 and 3
-    assert [c for (_, c), pairs in sorted(terms.items()) if not pairs] == [2, 5, 6]
+    unread = [c for (_, c), pairs in sorted(terms.items()) if not pairs]
+    assert unread == [2, 5, 6]
 
 
 def test_bad_input():
     with pytest.raises(
-        ValueError, match=r"input must be a 2-D image \(H, W\), got input.shape="
+        ValueError,
+        match=r"input must be a 2-D image \(H, W\), got input.shape=",
     ):
         weight_grad_patches(torch.zeros(1, 3, 3), 2)
     with pytest.raises(ValueError, match="kernel does not fit"):

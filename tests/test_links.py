@@ -18,7 +18,8 @@ def test_the_student_edition_has_no_broken_internal_link(built_student):
 def test_a_dead_link_a_missing_anchor_and_a_missing_image_are_found(tmp_path):
     (tmp_path / "book").mkdir()
     (tmp_path / "index.html").write_text(
-        '<a href="book/b.html#here">ok</a> <a href="book/b.html#gone">anchor</a>'
+        '<a href="book/b.html#here">ok</a>'
+        ' <a href="book/b.html#gone">anchor</a>'
         ' <a href="book/c.html">file</a> <img src="_images/missing.png">'
         ' <a href="https://example.org/">elsewhere</a> <a href="#top">self</a>'
         ' <p id="top"></p>'

@@ -1,4 +1,4 @@
-"""ruff: the package, tests, tools and notebooks are lint-clean and formatted."""
+"""ruff: package, tests, tools and notebooks are lint-clean and formatted."""
 
 import subprocess
 import sys
@@ -8,7 +8,9 @@ import pytest
 from conftest import ROOT
 
 
-@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=" ".join)
+@pytest.mark.parametrize(
+    "command", [["check"], ["format", "--check"]], ids=" ".join
+)
 def test_ruff(command):
     result = subprocess.run(
         [sys.executable, "-m", "ruff", *command, "."],

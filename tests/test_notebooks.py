@@ -1,4 +1,4 @@
-"""The stored notebooks: complete, fresh, importing convnotes, checked strictly."""
+"""Stored notebooks: complete, fresh, importing convnotes, checked strictly."""
 
 import json
 import os
@@ -6,10 +6,10 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 
 import nbformat
 import pytest
-import yaml
 
 from conftest import ROOT, toc_pages
 
@@ -31,7 +31,7 @@ def test_there_are_notebooks():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_was_run_top_to_bottom_in_a_fresh_kernel(path):
-    # nbval skips cells that were never executed: an unexecuted cell is unchecked
+    # nbval skips cells that were never executed: such a cell is unchecked
     counts = [cell.execution_count for cell in code_cells(path)]
     assert None not in counts, (
         f"{path.name}: unexecuted code cells (execution_count null)"
@@ -52,16 +52,18 @@ def test_first_code_cell_imports_convnotes(path):
 COLAB_GUARD = """try:
     import convnotes as cn
 except ImportError:  # e.g. on Colab: install the course's package first
-    %pip install --quiet git+{url}
+    %pip install --quiet git+{url}@v{version}
     import convnotes as cn"""
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_first_code_cell_installs_convnotes_only_where_it_is_missing(path):
-    """On Colab it is installed first; here the import succeeds, silently."""
-    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    """On Colab the release is installed first; here the import succeeds."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    url, version = project["urls"]["Repository"], project["version"]
     first = code_cells(path)[0]
-    assert COLAB_GUARD.format(url=url) in first.source, first.source
+    guard = COLAB_GUARD.format(url=url, version=version)
+    assert guard in first.source, first.source
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -70,7 +72,9 @@ def test_no_stored_errors(path):
         if "raises-exception" in cell.metadata.get("tags", []):
             continue
         kinds = [output.output_type for output in cell.outputs]
-        assert "error" not in kinds, f"{path.name}: error output in\n{cell.source}"
+        assert "error" not in kinds, (
+            f"{path.name}: error output in\n{cell.source}"
+        )
 
 
 TIMES = re.compile(
@@ -81,11 +85,14 @@ TIMES = re.compile(
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_cells_that_time_are_not_compared(path):
-    """A timing is a fact of the machine: its cell is tagged, and nbval skips it."""
+    """A timing varies by machine: its cell is tagged, and nbval skips it."""
     for cell in code_cells(path):
-        if TIMES.search(cell.source) and not cell.source.startswith("show_source("):
+        shows = cell.source.startswith("show_source(")
+        if TIMES.search(cell.source) and not shows:
             tags = cell.metadata.get("tags", [])
-            assert "nbval-ignore-output" in tags, f"{path.name}:\n{cell.source}"
+            assert "nbval-ignore-output" in tags, (
+                f"{path.name}:\n{cell.source}"
+            )
 
 
 def test_every_notebook_is_in_the_table_of_contents():
@@ -95,7 +102,9 @@ def test_every_notebook_is_in_the_table_of_contents():
     missing = {
         f
         for f in files
-        if not any((ROOT / f).with_suffix(s).exists() for s in (".ipynb", ".md"))
+        if not any(
+            (ROOT / f).with_suffix(s).exists() for s in (".ipynb", ".md")
+        )
     }
     assert not missing, f"in _toc.yml but not in book/: {sorted(missing)}"
 
@@ -104,14 +113,16 @@ def test_nbval_is_strict(tmp_path):
     """A notebook whose stored output differs from a fresh run fails the suite.
 
     Runs pytest, with this project's own configuration, on two copies of the
-    introduction: one as stored (must pass) and one with a stored output changed.
+    introduction: one as stored (must pass) and one with a stored output
+    changed.
     """
     source = ROOT / "book" / "00_introduction.ipynb"
     good = tmp_path / "good.ipynb"
     bad = tmp_path / "bad.ipynb"
     good.write_text(source.read_text())
     nb = json.loads(source.read_text())
-    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+    cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    outputs = [o for c in cells for o in c["outputs"]]
     stream = next(o for o in outputs if o["output_type"] == "stream")
     stream["text"] = ["an output the code does not produce\n"]
     bad.write_text(json.dumps(nb))
@@ -134,13 +145,14 @@ def test_nbval_is_strict(tmp_path):
     )
     report = result.stdout + result.stderr
     assert result.returncode == 1, report
-    failed = [line for line in report.splitlines() if line.startswith("FAILED")]
+    lines = report.splitlines()
+    failed = [line for line in lines if line.startswith("FAILED")]
     assert failed and all("bad.ipynb" in line for line in failed), report
     assert re.search(r"\b1 failed, \d+ passed\b", report), report
 
 
 def test_pytest_does_not_collect_notebooks_in_the_build_folder():
-    """The book build copies notebooks into _build/; those must not be run again."""
+    """The build copies notebooks into _build/; those must not be run again."""
     stray = ROOT / "_build" / f"collect-check-{os.getpid()}"
     stray.mkdir(parents=True)
     try:
@@ -157,5 +169,6 @@ def test_pytest_does_not_collect_notebooks_in_the_build_folder():
         shutil.rmtree(stray)
     assert result.returncode == 0, result.stdout + result.stderr
     collected = result.stdout.splitlines()
-    assert any(line.startswith("book/03_output_size.ipynb::") for line in collected)
+    chapter3 = "book/03_output_size.ipynb::"
+    assert any(line.startswith(chapter3) for line in collected)
     assert not [line for line in collected if line.startswith("_build")]

@@ -1,4 +1,4 @@
-"""convnotes.shapes: hand cases, agreement with PyTorch, properties, bad input."""
+"""convnotes.shapes: by hand, against PyTorch, properties, bad input."""
 
 import itertools
 
@@ -13,7 +13,7 @@ from convnotes.shapes import output_padding_for, same_padding
 
 
 def torch_conv_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
-    """(H_out, W_out) of F.conv2d on a zero image, or None if PyTorch refuses."""
+    """(H_out, W_out) of F.conv2d on zeros, or None if PyTorch refuses."""
     x = torch.zeros(1, 1, *input_size)
     w = torch.zeros(1, 1, *kernel_size)
     try:
@@ -61,13 +61,15 @@ def ours_or_none(fn, *args, **kwargs):
         ((3, 2), {}, 2),  # the 2x2 kernel on a 3x3 image
         ((224, 7), dict(stride=2, padding=3), 112),
         ((112, 3), dict(stride=2, padding=1), 56),
-        ((128, 32), dict(stride=32), 4),  # the forum question's stride-32 kernel
+        # the forum question's stride-32 kernel
+        ((128, 32), dict(stride=32), 4),
         ((159, 32), dict(stride=32), 4),
         ((160, 32), dict(stride=32), 5),
         ((10, 5), dict(padding=4), 14),  # full padding: n + k - 1
         ((10, 5), dict(dilation=2, padding=4), 10),  # span 9, half padding 4
         ((10, 4), dict(padding="same"), 10),
-        ((3, 5), dict(padding="same"), 3),  # the kernel may be larger than the input
+        # the kernel may be larger than the input
+        ((3, 5), dict(padding="same"), 3),
         ((7, 3), dict(padding="valid", dilation=3), 1),
         (((28, 30), (5, 3)), dict(stride=(2, 1), padding=(2, 0)), (14, 28)),
         ((32, (3, 5)), {}, (30, 28)),  # an int broadcasts against a tuple
@@ -82,8 +84,10 @@ def test_conv_output_size_by_hand(args, kwargs, expected):
 @pytest.mark.parametrize(
     ("args", "kwargs", "expected"),
     [
-        ((3, 3), {}, 5),  # the full correlation of a 3-wide input with a 3-wide kernel
-        ((2, 2), {}, 3),  # gradient of the 2x2 kernel on a 3x3 image has 3x3 entries
+        # the full correlation of a 3-wide input with a 3-wide kernel
+        ((3, 3), {}, 5),
+        # gradient of the 2x2 kernel on a 3x3 image has 3x3 entries
+        ((2, 2), {}, 3),
         ((4, 3), dict(stride=2, padding=1), 7),
         ((4, 3), dict(stride=2, padding=1, output_padding=1), 8),
         ((4, 32), dict(stride=32), 128),
@@ -91,7 +95,8 @@ def test_conv_output_size_by_hand(args, kwargs, expected):
         ((5, 3), dict(padding="same"), 5),
         ((5, 3), dict(padding="valid"), 7),
         (((4, 5), 3), dict(stride=(2, 1), output_padding=(1, 0)), (10, 7)),
-        ((3, 3), dict(dilation=3, output_padding=2), 11),  # op < dilation is allowed
+        # op < dilation is allowed
+        ((3, 3), dict(dilation=3, output_padding=2), 11),
     ],
 )
 def test_conv_transpose_output_size_by_hand(args, kwargs, expected):
@@ -164,14 +169,15 @@ def test_conv_transpose_output_size_matches_pytorch_on_a_grid():
     assert checked == 1296 and 0 < rejected < checked
 
 
-def test_output_size_argument_of_conv_transpose_agrees_with_output_padding_for():
+def test_conv_transpose_output_size_agrees_with_output_padding_for():
     # ConvTranspose2d(..., output_size=...) picks the output_padding itself
     layer = torch.nn.ConvTranspose2d(1, 1, 3, stride=3, padding=1)
     for n in range(3, 12):
         out = cn.conv_output_size(n, 3, stride=3, padding=1)
         op = output_padding_for(n, 3, stride=3, padding=1)
         y = layer(torch.zeros(1, 1, out, out), output_size=[n, n])
-        assert y.shape[-1] == n == cn.conv_transpose_output_size(out, 3, 3, 1, op)
+        size = cn.conv_transpose_output_size(out, 3, 3, 1, op)
+        assert y.shape[-1] == n == size
 
 
 # 4. properties
@@ -197,24 +203,34 @@ def test_conv_output_size_property_matches_pytorch(n, k, s, p, d):
 @settings(max_examples=150, deadline=None)
 @given(n=sizes, k=small, s=small, p=pads, d=st.integers(1, 4))
 def test_transpose_undoes_conv_sizes(n, k, s, p, d):
-    """The input sizes sharing one conv output size all come back via output_padding."""
+    """Inputs sharing a conv output size all come back via output_padding."""
     out = ours_or_none(cn.conv_output_size, n, k, s, p, d)
     if out is None:
         return
     op = output_padding_for(n, k, s, p, d)
     assert 0 <= op < s
     assert cn.conv_transpose_output_size(out, k, s, p, op, d) == n
-    # every size from n - op to n - op + s - 1 gives `out` (those that are positive)
+    # every size from n - op to n - op + s - 1 gives `out` (if positive)
     base = n - op
     same_out = {
-        cn.conv_output_size(m, k, s, p, d) for m in range(max(base, 1), base + s)
+        cn.conv_output_size(m, k, s, p, d)
+        for m in range(max(base, 1), base + s)
     }
     assert same_out == {out}
 
 
 @settings(max_examples=100, deadline=None)
-@given(n=sizes, k=small, s=small, p=pads, op=st.integers(0, 5), d=st.integers(1, 4))
-def test_conv_transpose_output_size_property_matches_pytorch(n, k, s, p, op, d):
+@given(
+    n=sizes,
+    k=small,
+    s=small,
+    p=pads,
+    op=st.integers(0, 5),
+    d=st.integers(1, 4),
+)
+def test_conv_transpose_output_size_property_matches_pytorch(
+    n, k, s, p, op, d
+):
     args = ((n, 2), (k, 1), (s, 1), (p, 0), (op, 0), (d, 1))
     ours = ours_or_none(cn.conv_transpose_output_size, *args)
     assert ours == torch_conv_transpose_size(*args)
@@ -236,14 +252,26 @@ BAD_CONV = [
         ValueError,
         "must be positive, got input_size=0",
     ),
-    (dict(input_size=(5, -1), kernel_size=3), ValueError, "input_size=(5, -1)"),
-    (dict(input_size=5, kernel_size=0), ValueError, "kernel_size must be positive"),
+    (
+        dict(input_size=(5, -1), kernel_size=3),
+        ValueError,
+        "input_size=(5, -1)",
+    ),
+    (
+        dict(input_size=5, kernel_size=0),
+        ValueError,
+        "kernel_size must be positive",
+    ),
     (
         dict(input_size=5, kernel_size=3, stride=0),
         ValueError,
         "must be positive, got stride=0",
     ),
-    (dict(input_size=5, kernel_size=3, dilation=(1, 0)), ValueError, "dilation=(1, 0)"),
+    (
+        dict(input_size=5, kernel_size=3, dilation=(1, 0)),
+        ValueError,
+        "dilation=(1, 0)",
+    ),
     (
         dict(input_size=5, kernel_size=3, padding=-1),
         ValueError,
@@ -280,9 +308,21 @@ BAD_CONV = [
         "stride=2",
     ),
     (dict(input_size=5.0, kernel_size=3), TypeError, "input_size=5.0 (float)"),
-    (dict(input_size=5, kernel_size=True), TypeError, "kernel_size=True (bool)"),
-    (dict(input_size=5, kernel_size=(3, "3")), TypeError, "kernel_size=(3, '3')"),
-    (dict(input_size=5, kernel_size=3, padding=None), TypeError, "padding=None"),
+    (
+        dict(input_size=5, kernel_size=True),
+        TypeError,
+        "kernel_size=True (bool)",
+    ),
+    (
+        dict(input_size=5, kernel_size=(3, "3")),
+        TypeError,
+        "kernel_size=(3, '3')",
+    ),
+    (
+        dict(input_size=5, kernel_size=3, padding=None),
+        TypeError,
+        "padding=None",
+    ),
 ]
 
 
@@ -309,7 +349,10 @@ BAD_TRANSPOSE = [
     ),
     (dict(input_size=4, kernel_size=3, padding="half"), "got padding='half'"),
     (dict(input_size=0, kernel_size=3), "input_size must be positive"),
-    (dict(input_size=(4, 4), kernel_size=3, stride=(1, 2, 1)), "stride=(1, 2, 1)"),
+    (
+        dict(input_size=(4, 4), kernel_size=3, stride=(1, 2, 1)),
+        "stride=(1, 2, 1)",
+    ),
 ]
 
 

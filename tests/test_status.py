@@ -1,4 +1,4 @@
-"""The status page records the last run of every notebook, and the limits hold."""
+"""The status page records every notebook's last run, and the limits hold."""
 
 import json
 
@@ -21,7 +21,7 @@ def test_every_notebook_has_a_recorded_time_within_its_limit():
 def test_the_outputs_were_produced_with_the_pinned_versions():
     pins = constraint_pins()
     for package in ("torch", "numpy", "matplotlib", "jupyter-book", "nbval"):
-        # the local version label of a CPU build ("+cpu") is not part of the pin
+        # a CPU build's local version label ("+cpu") is not part of the pin
         assert STATUS["with"][package].split("+")[0] == pins[package], package
     assert STATUS["with"]["python"].startswith("3.11.")
 

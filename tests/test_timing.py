@@ -1,10 +1,16 @@
-"""convnotes.timing: paired medians, and forward + backward against F.conv2d."""
+"""convnotes.timing: paired medians, forward + backward against F.conv2d."""
 
 import time
 
 import torch.nn.functional as F
 
-from convnotes.timing import Layer, compare, forward_backward, paired_medians, time_call
+from convnotes.timing import (
+    Layer,
+    compare,
+    forward_backward,
+    paired_medians,
+    time_call,
+)
 
 TINY = Layer(2, 3, 8, 4, 3, padding=1)
 
@@ -29,10 +35,12 @@ def test_compare_reports_medians_and_ratios_to_the_builtin():
 
 def test_paired_medians_times_only_the_run_of_a_prepared_step():
     slow = lambda: time.sleep(0.02)  # noqa: E731
-    result = paired_medians(
-        {"plain": lambda: None, "prepared": (slow, lambda prepared: prepared)}, 3
-    )
-    assert result["prepared"][0] < 0.01  # the 20 ms of preparation are not counted
+    steps = {
+        "plain": lambda: None,
+        "prepared": (slow, lambda prepared: prepared),
+    }
+    result = paired_medians(steps, 3)
+    assert result["prepared"][0] < 0.01  # 20 ms of preparation, not counted
 
 
 def test_paired_medians_takes_each_ratio_within_a_repeat():
@@ -40,7 +48,7 @@ def test_paired_medians_takes_each_ratio_within_a_repeat():
 
     def base():
         calls.append("base")
-        time.sleep(0.002 * len(calls))  # the machine slows down from repeat to repeat
+        time.sleep(0.002 * len(calls))  # slower from repeat to repeat
 
     def twice():
         calls.append("twice")

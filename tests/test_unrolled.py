@@ -24,7 +24,8 @@ def test_measure_and_back_project_by_hand():
         model.sensing.fill_(1.0)
         x = torch.arange(16.0).view(1, 1, 4, 4)
         y = model.measure(x)
-        spread = model.back_project(torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]), x.shape)
+        measured = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+        spread = model.back_project(measured, x.shape)
     assert y.view(2, 2).tolist() == [[10.0, 18.0], [42.0, 50.0]]
     assert spread[0, 0].tolist() == [
         [1, 1, 2, 2],
@@ -125,7 +126,8 @@ def test_train_calls_each_step_before_learning_from_each_batch():
 
 def test_initial_parameters_are_drawn_in_float64_then_rounded():
     # float32 draws of one seed differ between CPU kernels, float64 ones do not
-    model = unrolled.BlockCS(block=4, measurements=3, stages=1, features=2, seed=5)
+    options = dict(block=4, measurements=3, stages=1, features=2)
+    model = unrolled.BlockCS(**options, seed=5)
     generator = torch.Generator().manual_seed(5)
     drawn = torch.randn(3, 1, 4, 4, generator=generator, dtype=torch.float64)
     assert torch.equal(model.sensing.detach(), drawn.float() / 4)
@@ -134,9 +136,11 @@ def test_initial_parameters_are_drawn_in_float64_then_rounded():
 
 def test_psnr_by_hand():
     reference = torch.full((1, 1, 4, 4), 0.5)
-    assert unrolled.psnr(reference + 0.1, reference) == pytest.approx(20.0, abs=1e-4)
+    psnr = unrolled.psnr(reference + 0.1, reference)
+    assert psnr == pytest.approx(20.0, abs=1e-4)
     # values outside [0, 1] are clipped first, as a displayed image would be
-    assert unrolled.psnr(torch.full((1, 1, 4, 4), 2.0), torch.ones(1, 1, 4, 4)) > 100
+    white = torch.ones(1, 1, 4, 4)
+    assert unrolled.psnr(2 * white, white) > 100
 
 
 @settings(max_examples=30, deadline=None)
@@ -149,15 +153,17 @@ def test_psnr_by_hand():
 )
 def test_property_patches_are_crops(H, W, size, count, seed):
     image = torch.arange(float(H * W)).view(H, W)
+    generator = torch.Generator().manual_seed(seed)
     if size > min(H, W):
         with pytest.raises(ValueError, match="size must be in"):
-            unrolled.patches(image, size, count, torch.Generator().manual_seed(seed))
+            unrolled.patches(image, size, count, generator)
         return
-    crops = unrolled.patches(image, size, count, torch.Generator().manual_seed(seed))
+    crops = unrolled.patches(image, size, count, generator)
     assert crops.shape == (count, 1, size, size)
     for crop in crops[:, 0]:
         row, col = divmod(int(crop[0, 0]), W)
-        torch.testing.assert_close(crop, image[row : row + size, col : col + size])
+        window = image[row : row + size, col : col + size]
+        torch.testing.assert_close(crop, window)
 
 
 @pytest.mark.parametrize(

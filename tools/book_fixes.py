@@ -1,4 +1,4 @@
-"""Small Sphinx fixes for the built book, loaded from _config.yml (local_extensions).
+"""Small Sphinx fixes for the built book (local_extensions in _config.yml).
 
 - sphinx-thebe adds its inline configuration script once each time the
   environment reads documents, which can be twice in one build; a page with it

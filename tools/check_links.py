@@ -38,7 +38,7 @@ def parse(path):
 
 
 def broken_links(html_dir):
-    """``[(page, link, reason)]`` for every internal link that leads nowhere."""
+    """``[(page, link, reason)]`` for each internal link that leads nowhere."""
     html_dir = Path(html_dir).resolve()
     pages = {
         path: parse(path)
@@ -49,9 +49,10 @@ def broken_links(html_dir):
     for path, page in pages.items():
         for link in page.links:
             parts = urlsplit(link)
-            if parts.scheme or parts.netloc or link.startswith(("//", "data:")):
+            elsewhere = parts.scheme or parts.netloc
+            if elsewhere or link.startswith(("//", "data:")):
                 continue  # another site, mailto:, javascript:, data:
-            target = path if not parts.path else (path.parent / unquote(parts.path))
+            target = path.parent / unquote(parts.path) if parts.path else path
             target = target.resolve()
             if target.is_dir():
                 target = target / "index.html"
@@ -59,8 +60,8 @@ def broken_links(html_dir):
             if not target.exists():
                 problems.append((where, link, "no such file"))
             elif parts.fragment and target.suffix == ".html":
-                ids = pages[target].ids if target in pages else parse(target).ids
-                if unquote(parts.fragment) not in ids:
+                linked = pages[target] if target in pages else parse(target)
+                if unquote(parts.fragment) not in linked.ids:
                     problems.append((where, link, "no such anchor"))
     return problems
 

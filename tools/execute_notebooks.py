@@ -1,11 +1,12 @@
-"""Run the book's notebooks top to bottom in fresh kernels and record how it went.
+"""Run the book's notebooks top to bottom in fresh kernels; record how it went.
 
-Usage: python tools/execute_notebooks.py [NOTEBOOK ...]   (default: every notebook)
+Usage: python tools/execute_notebooks.py [NOTEBOOK ...]  (default: all of them)
 
-Each notebook is executed in a new kernel, started in ``book/``, and stored with
-its outputs. Its wall-clock time, with the versions of the packages that
-produced the outputs, goes to ``book/status.json``, from which ``book/status.md``
-(the book's status page) is written. `make execute` runs this.
+Each notebook is executed in a new kernel, started in ``book/``, and stored
+with its outputs. Its wall-clock time, with the versions of the packages that
+produced the outputs, goes to ``book/status.json``, from which
+``book/status.md`` (the book's status page) is written. `make execute` runs
+this.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 STATUS_JSON = BOOK / "status.json"
 STATUS_MD = BOOK / "status.md"
-PACKAGES = ["torch", "numpy", "matplotlib", "jupyter-book", "nbval", "convnotes"]
+PACKAGES = [
+    "torch",
+    "numpy",
+    "matplotlib",
+    "jupyter-book",
+    "nbval",
+    "convnotes",
+]
 
 
 def execute(path):
@@ -59,7 +67,8 @@ def write_status(status):
         for name, seconds in sorted(status["seconds"].items())
     )
     versions = "\n".join(
-        f"| {name} | {value} |" for name, value in sorted(status["with"].items())
+        f"| {name} | {value} |"
+        for name, value in sorted(status["with"].items())
     )
     STATUS_MD.write_text(
         f"""# Status
@@ -99,7 +108,9 @@ def main(argv=None):
         status["seconds"][path.name] = round(seconds, 1)
         print(f"{path.name}: {seconds:.1f} s")
     known = {path.name for path in BOOK.glob("*.ipynb")}
-    status["seconds"] = {k: v for k, v in status["seconds"].items() if k in known}
+    status["seconds"] = {
+        k: v for k, v in status["seconds"].items() if k in known
+    }
     status["with"] = environment()
     STATUS_JSON.write_text(json.dumps(status, indent=1, sort_keys=True) + "\n")
     write_status(status)

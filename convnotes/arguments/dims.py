@@ -1,8 +1,9 @@
 """A convolution's size arguments, checked and split per spatial dimension.
 
 Part of :mod:`convnotes.arguments`: ints or tuples, ``"valid"``/``"same"``
-padding (split into the zeros before and after), and :class:`Conv2dArgs`, the
-checked arguments of a 2-D convolution with its output size, computed once.
+padding (split into the zeros before and after), and :class:`Conv2dArgs`,
+the checked arguments of a 2-D convolution with its output size, computed
+once.
 """
 
 from __future__ import annotations
@@ -10,14 +11,21 @@ from __future__ import annotations
 import operator
 from typing import NamedTuple
 
-__all__ = ["Conv2dArgs", "Dim", "check_fit", "conv_dims", "pair", "window_args"]
+__all__ = [
+    "Conv2dArgs",
+    "Dim",
+    "check_fit",
+    "conv_dims",
+    "pair",
+    "window_args",
+]
 
 PADDING_STRINGS = ("valid", "same")
 POSITIVE_ARGS = ("input_size", "kernel_size", "stride", "dilation")
 
 
 class Dim(NamedTuple):
-    """A convolution along one spatial dimension, its padding split before/after."""
+    """A convolution along one dimension, its padding split before/after."""
 
     input_size: int
     kernel_size: int
@@ -39,7 +47,7 @@ class Dim(NamedTuple):
 
     @property
     def output_size(self):
-        """The window starts at 0, stride, 2 * stride, ... while it still fits."""
+        """The window starts at 0, stride, 2 * stride, ... while it fits."""
         return (self.padded - self.span) // self.stride + 1
 
 
@@ -62,7 +70,11 @@ def _per_dim(**args):
     Returns ``(is_tuple, values)``: whether any argument was a tuple (or list),
     so the caller knows whether to answer with an int, and the tuples by name.
     """
-    lengths = {name: len(v) for name, v in args.items() if isinstance(v, (tuple, list))}
+    lengths = {
+        name: len(v)
+        for name, v in args.items()
+        if isinstance(v, (tuple, list))
+    }
     for name, length in lengths.items():
         if length == 0:
             raise ValueError(
@@ -70,7 +82,9 @@ def _per_dim(**args):
             )
     if len(set(lengths.values())) > 1:
         shown = ", ".join(f"{name}={tuple(args[name])!r}" for name in lengths)
-        raise ValueError(f"tuple arguments must have the same length, got {shown}")
+        raise ValueError(
+            f"tuple arguments must have the same length, got {shown}"
+        )
     n = next(iter(lengths.values()), 1)
     values = {}
     for name, value in args.items():
@@ -86,7 +100,7 @@ def _per_dim(**args):
 
 
 def _padding_mode(padding):
-    """Return "valid", "same" or None (numeric padding); reject other strings."""
+    """Return "valid", "same" or None (numeric padding); reject others."""
     if not isinstance(padding, str):
         return None
     if padding not in PADDING_STRINGS:
@@ -104,9 +118,9 @@ def conv_dims(
 
     Returns ``(is_tuple, mode, dims)``: whether to answer with a tuple, the
     padding string (or None) and a list of :class:`Dim`. With ``"same"``,
-    PyTorch pads ``dilation * (kernel_size - 1)`` in all, the larger half after.
-    The fit of the kernel and the limits on ``output_padding`` are checked by
-    the function that needs them.
+    PyTorch pads ``dilation * (kernel_size - 1)`` in all, the larger half
+    after. The fit of the kernel and the limits on ``output_padding`` are
+    checked by the function that needs them.
     """
     mode = _padding_mode(padding)
     is_tuple, values = _per_dim(
@@ -120,8 +134,8 @@ def conv_dims(
     if mode == "same" and any(s != 1 for s in values["stride"]):
         raise ValueError(
             "padding='same' is only defined for stride=1 in "
-            f"torch.nn.functional.conv2d, got stride={stride!r}; for a strided "
-            "'same' as in TensorFlow, pad explicitly with F.pad"
+            f"torch.nn.functional.conv2d, got stride={stride!r}; for a "
+            "strided 'same' as in TensorFlow, pad explicitly with F.pad"
         )
     dims = []
     for size, k, s, p, d, extra in zip(*values.values(), strict=True):
@@ -135,7 +149,7 @@ def conv_dims(
 
 
 def check_fit(dims, input_size, kernel_size, padding, dilation):
-    """Raise ValueError if a (dilated) kernel spans more than the padded input."""
+    """Raise ValueError if a dilated kernel is wider than the padded input."""
     for d in dims:
         if d.span > d.padded:
             raise ValueError(
@@ -150,16 +164,18 @@ class Conv2dArgs(NamedTuple):
     """The arguments of one 2-D convolution, checked, with its output size."""
 
     stride: tuple[int, int]
-    pad: tuple[int, int, int, int]  # (left, right, top, bottom), as F.pad takes it
+    # (left, right, top, bottom), the order F.pad takes
+    pad: tuple[int, int, int, int]
     dilation: tuple[int, int]
     groups: int
     output_size: tuple[int, int]  # (H_out, W_out)
 
     def padded_size(self, input_size):
-        """``(H, W)`` of an input of ``input_size`` (its last two entries), padded.
+        """The padded ``(H, W)`` of an input of ``input_size`` (last two used).
 
         Example:
-            >>> window_args((5, 5), 2, padding="same").padded_size((1, 3, 5, 5))
+            >>> args = window_args((5, 5), 2, padding="same")
+            >>> args.padded_size((1, 3, 5, 5))
             (6, 6)
         """
         left, right, top, bottom = self.pad
@@ -168,19 +184,21 @@ class Conv2dArgs(NamedTuple):
 
 
 def pair(value):
-    """An int or a 1- or 2-element tuple as a pair, like ``F.conv2d`` reads it."""
+    """An int or a 1- or 2-element tuple as a pair, as ``F.conv2d`` reads."""
     if isinstance(value, (tuple, list)):
         return (value[0], value[0]) if len(value) == 1 else tuple(value)
     return (value, value)
 
 
-def window_args(input_size, kernel_size, stride=1, padding=0, dilation=1, groups=1):
-    """:class:`Conv2dArgs` from sizes alone (as ``F.unfold`` and ``F.fold`` take them).
+def window_args(
+    input_size, kernel_size, stride=1, padding=0, dilation=1, groups=1
+):
+    """:class:`Conv2dArgs` from sizes alone, as ``F.unfold`` and ``F.fold`` do.
 
     Example:
         >>> window_args((5, 5), 3, stride=2)
-        Conv2dArgs(stride=(2, 2), pad=(0, 0, 0, 0), dilation=(1, 1), groups=1, \
-output_size=(2, 2))
+        Conv2dArgs(stride=(2, 2), pad=(0, 0, 0, 0), dilation=(1, 1), \
+groups=1, output_size=(2, 2))
     """
     input_size, kernel_size = pair(input_size), pair(kernel_size)
     # a 1-element tuple counts for both dimensions; ints stay as given, so that
@@ -189,7 +207,9 @@ output_size=(2, 2))
         pair(v) if isinstance(v, (tuple, list)) else v
         for v in (stride, padding, dilation)
     )
-    _, _, (h, w) = conv_dims(input_size, kernel_size, stride, padding, dilation)
+    _, _, (h, w) = conv_dims(
+        input_size, kernel_size, stride, padding, dilation
+    )
     check_fit((h, w), input_size, kernel_size, padding, dilation)
     return Conv2dArgs(
         stride=(h.stride, w.stride),

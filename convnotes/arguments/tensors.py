@@ -1,4 +1,4 @@
-"""A convolution's tensors checked against its arguments, and its public form.
+"""A convolution's tensors checked against its arguments; its public form.
 
 Part of :mod:`convnotes.arguments`: the checks of ``conv2d``'s input, weight
 and bias, of the gradient functions' sizes and ``grad_output``, and the one
@@ -34,7 +34,8 @@ def _check_tensors(input, weight, bias):
             )
         if not tensor.is_floating_point():
             raise TypeError(
-                f"{name} must be floating point, got {name}.dtype={tensor.dtype}"
+                f"{name} must be floating point, "
+                f"got {name}.dtype={tensor.dtype}"
             )
         if tensor.dtype != input.dtype or tensor.device != input.device:
             raise TypeError(
@@ -68,40 +69,48 @@ def _check_channels(input, weight, bias, groups):
         )
     if C_in_g * groups != C_in:
         raise ValueError(
-            f"weight expects C_in={C_in_g * groups} (groups={groups}) but input has "
-            f"C_in={C_in} (input.shape={_shape(input)}, weight.shape={_shape(weight)})"
+            f"weight expects C_in={C_in_g * groups} (groups={groups}) but "
+            f"input has C_in={C_in} (input.shape={_shape(input)}, "
+            f"weight.shape={_shape(weight)})"
         )
     if bias is not None and _shape(bias) != (C_out,):
         raise ValueError(
-            f"bias must have shape (C_out,)=({C_out},), got bias.shape={_shape(bias)}"
+            f"bias must have shape (C_out,)=({C_out},), "
+            f"got bias.shape={_shape(bias)}"
         )
 
 
-def conv2d_args(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """Check the arguments of a convolution and return them as :class:`Conv2dArgs`.
+def conv2d_args(
+    input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1
+):
+    """Check a convolution's arguments and return them as :class:`Conv2dArgs`.
 
     Example:
         >>> x, w = torch.zeros(1, 3, 5, 5), torch.zeros(4, 3, 2, 2)
         >>> conv2d_args(x, w, padding="same")
-        Conv2dArgs(stride=(1, 1), pad=(0, 1, 0, 1), dilation=(1, 1), groups=1, \
-output_size=(5, 5))
+        Conv2dArgs(stride=(1, 1), pad=(0, 1, 0, 1), dilation=(1, 1), \
+groups=1, output_size=(5, 5))
     """
     _check_tensors(input, weight, bias)
     _check_channels(input, weight, bias, groups)
+    input_size, kernel_size = _shape(input)[-2:], _shape(weight)[-2:]
     try:
         return window_args(
-            _shape(input)[-2:], _shape(weight)[-2:], stride, padding, dilation, groups
+            input_size, kernel_size, stride, padding, dilation, groups
         )
     except ValueError as error:
         shapes = f"input.shape={_shape(input)}, weight.shape={_shape(weight)}"
         raise ValueError(f"{error} ({shapes})") from error
 
 
-def apply_conv2d(function, input, weight, bias, stride, padding, dilation, groups):
-    """Check the arguments, then run an autograd ``function`` on a batched input."""
+def apply_conv2d(
+    function, input, weight, bias, stride, padding, dilation, groups
+):
+    """Check the arguments, then run an autograd ``function`` on a batch."""
     args = conv2d_args(input, weight, bias, stride, padding, dilation, groups)
     if input.dim() == 3:  # unbatched: a batch of one, and back
-        return function.apply(input.unsqueeze(0), weight, bias, args).squeeze(0)
+        batch = input.unsqueeze(0)
+        return function.apply(batch, weight, bias, args).squeeze(0)
     return function.apply(input, weight, bias, args)
 
 
@@ -113,8 +122,10 @@ def _size(name, size, entries=(3, 4)):
             f"{name} must be a sequence of ints, got {name}={size!r}"
         ) from None
     if len(shape) not in entries:
-        wanted = "(C_out, C_in / groups, kH, kW)" if entries == (4,) else "(N, C, H, W)"
-        also = "" if entries == (4,) else " or 3 (C, H, W)"
+        if entries == (4,):
+            wanted, also = "(C_out, C_in / groups, kH, kW)", ""
+        else:
+            wanted, also = "(N, C, H, W)", " or 3 (C, H, W)"
         raise ValueError(
             f"{name} must have 4 entries {wanted}{also}, got {name}={shape}"
         )
@@ -122,12 +133,14 @@ def _size(name, size, entries=(3, 4)):
 
 
 def _placeholder(shape, like, name):
-    """A tensor of ``shape`` that holds no memory, standing in for the one asked about.
+    """A tensor of ``shape`` holding no memory, for the one asked about.
 
     The arguments then go through the same checks as a convolution's.
     """
     if not isinstance(like, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(like).__name__}")
+        raise TypeError(
+            f"{name} must be a torch.Tensor, got {type(like).__name__}"
+        )
     return torch.empty_strided(
         shape, (0,) * len(shape), dtype=like.dtype, device=like.device
     )
@@ -136,19 +149,23 @@ def _placeholder(shape, like, name):
 def _check_grad_output(grad_output, input_shape, weight_shape, args):
     if not isinstance(grad_output, torch.Tensor):
         raise TypeError(
-            f"grad_output must be a torch.Tensor, got {type(grad_output).__name__}"
+            "grad_output must be a torch.Tensor, "
+            f"got {type(grad_output).__name__}"
         )
     expected = (*input_shape[:-3], weight_shape[0], *args.output_size)
     if _shape(grad_output) != expected:
         raise ValueError(
-            f"grad_output must have the convolution's output shape {expected}, got "
-            f"grad_output.shape={_shape(grad_output)} "
-            f"(input shape {tuple(input_shape)}, weight shape {tuple(weight_shape)})"
+            "grad_output must have the convolution's output shape "
+            f"{expected}, got grad_output.shape={_shape(grad_output)} "
+            f"(input shape {tuple(input_shape)}, "
+            f"weight shape {tuple(weight_shape)})"
         )
 
 
-def grad_input_args(input_size, weight, grad_output, stride, padding, dilation, groups):
-    """The checks of ``conv2d_input``: returns ``(input shape, Conv2dArgs)``."""
+def grad_input_args(
+    input_size, weight, grad_output, stride, padding, dilation, groups
+):
+    """Checks for ``conv2d_input``; returns ``(input shape, Conv2dArgs)``."""
     shape = _size("input_size", input_size)
     input = _placeholder(shape, weight, "weight")
     args = conv2d_args(input, weight, None, stride, padding, dilation, groups)
@@ -159,7 +176,7 @@ def grad_input_args(input_size, weight, grad_output, stride, padding, dilation, 
 def grad_weight_args(
     input, weight_size, grad_output, stride, padding, dilation, groups
 ):
-    """The checks of ``conv2d_weight``: returns ``(weight shape, Conv2dArgs)``."""
+    """Checks for ``conv2d_weight``; returns ``(weight shape, Conv2dArgs)``."""
     shape = _size("weight_size", weight_size, entries=(4,))
     weight = _placeholder(shape, input, "input")
     args = conv2d_args(input, weight, None, stride, padding, dilation, groups)
@@ -196,13 +213,15 @@ Example:
 
 
 def conv2d_function(function, name, summary):
-    """A public ``conv2d``: checks its arguments, then runs the autograd ``function``.
+    """A public ``conv2d``: check the arguments, run the autograd ``function``.
 
     Every implementation is called the same way, so each gets this one wrapper
     and this one docstring (with its own ``summary`` and ``name``).
     """
 
-    def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    def conv2d(
+        input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1
+    ):
         return apply_conv2d(
             function, input, weight, bias, stride, padding, dilation, groups
         )

@@ -1,4 +1,4 @@
-"""The checkers of chapter 2's exercises (several channels, stride and padding)."""
+"""The checkers of chapter 2's exercises (channels, stride and padding)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,17 @@ import torch.nn.functional as F
 from ..checking import Wrong, checker, number, parts, tensor
 
 
-@checker("ex-channels-stride-unused")
+@checker(
+    "ex-channels-stride-unused",
+    hint=(
+        "the size is floor((H_in - kH) / stride) + 1; windows start every "
+        "stride pixels from 0, and a pixel that no window covers gets no "
+        "gradient (plotting.usage_counts counts the windows that read each "
+        "pixel)."
+    ),
+)
 def _(answer):
-    """(output size, the (row, col) pixels with no gradient), 6x6, 3x3, stride 2."""
+    """(output size, pixels with no gradient): 6x6, 3x3, stride 2."""
     size, unused = parts(answer, 2, "(output size, unused pixels)")
     size = size[0] if isinstance(size, tuple | list) else size
     number(size, 2, "the output size", "floor((6 - 3) / 2) + 1.")
@@ -21,15 +29,27 @@ def _(answer):
     expected = {(r, c) for r in range(6) for c in range(6) if r == 5 or c == 5}
     missing, extra = sorted(expected - given), sorted(given - expected)
     if missing:
-        raise Wrong(f"pixel {missing[0]} gets no gradient, but is not in your list.")
+        raise Wrong(
+            f"pixel {missing[0]} gets no gradient, but is not in your list."
+        )
     if extra:
         raise Wrong(
-            f"pixel {extra[0]} is read by a window. Hint: windows start at 0 and 2."
+            f"pixel {extra[0]} is read by a window. "
+            "Hint: windows start at 0 and 2."
         )
-    return "right: the last row and the last column (11 pixels) are never read."
+    return (
+        "right: the last row and the last column (11 pixels) are never read."
+    )
 
 
-@checker("ex-channels-weight-grad")
+@checker(
+    "ex-channels-weight-grad",
+    hint=(
+        "weight.grad[o, c] involves input channel c only, whatever o is; "
+        "with y.sum(), entry (u, v) adds up the pixels of channel c that "
+        "weight[o, c, u, v] multiplies, a 3×3 patch shifted by (u, v)."
+    ),
+)
 def _(answer):
     """``weight.grad[1, 2]`` for x = torch.arange(75.0).view(1, 3, 5, 5)."""
     x = torch.arange(75.0, dtype=torch.float64).view(1, 3, 5, 5)
@@ -40,14 +60,29 @@ def _(answer):
         "weight.grad[1, 2]",
         "entry (u, v) sums channel 2's 3×3 patch starting at (u, v).",
     )
-    return "right: patch sums of input channel 2, the same for every output channel."
+    return (
+        "right: patch sums of input channel 2, "
+        "the same for every output channel."
+    )
 
 
-@checker("ex-channels-same-even")
+@checker(
+    "ex-channels-same-even",
+    hint=(
+        'at stride 1, padding "same" adds kW - 1 columns and kH - 1 rows in '
+        "all, which an even kernel cannot split evenly; plotting.plot_step "
+        'with padding="same" shows on which side the extra one goes.'
+    ),
+)
 def _(answer):
     """The padding (left, right, top, bottom) of "same" for a 4x4 kernel."""
     pad = parts(answer, 4, "(left, right, top, bottom)")
     if tuple(pad) == (2, 1, 2, 1):
         raise Wrong("the extra row and column go after the image, not before.")
-    tensor(list(pad), [1, 2, 1, 2], "(left, right, top, bottom)", "3 in all per side.")
+    tensor(
+        list(pad),
+        [1, 2, 1, 2],
+        "(left, right, top, bottom)",
+        "3 in all per side.",
+    )
     return "right: one before, two after, in both directions."

@@ -10,11 +10,21 @@ from ..checking import checker, function, number, parts, random
 from ..fast import unfold
 
 
-@checker("ex-fast-blocks")
+@checker(
+    "ex-fast-blocks",
+    hint=(
+        "read the source of cn.fast.unfold.blocks: one output row's columns "
+        "are W_out pixels of C_in·kH·kW entries, 4 bytes each in float32; "
+        "BLOCK_BYTES divided by that is how many rows fit, and each image's "
+        "H_out rows are cut into bands of nearly equal height."
+    ),
+)
 def _(answer):
-    """(bytes of one output row's columns, blocks, output rows in the first block)."""
+    """(bytes of one output row's columns, blocks, first block's rows)."""
     row_bytes, count, rows = parts(
-        answer, 3, "(bytes of one output row's columns, blocks, first block's rows)"
+        answer,
+        3,
+        "(bytes of one output row's columns, blocks, first block's rows)",
     )
     x, w = torch.zeros(2, 64, 128, 128), torch.zeros(64, 64, 3, 3)
     blocks = unfold.blocks(x, w, conv2d_args(x, w, padding=1))
@@ -31,7 +41,8 @@ def _(answer):
         count,
         len(blocks),
         "the number of blocks",
-        f"{fit} output rows fit in BLOCK_BYTES = {unfold.BLOCK_BYTES}; if that is "
+        f"{fit} output rows fit in BLOCK_BYTES = {unfold.BLOCK_BYTES}; "
+        "if that is "
         "fewer than an image's 128, each of the 2 images is cut into "
         "ceil(128 / rows) bands.",
     )
@@ -42,16 +53,31 @@ def _(answer):
         "bands of nearly equal height, all but the last the same: "
         "ceil(H_out / ceil(H_out / rows)).",
     )
-    return f"right: {per_row} bytes a row, {len(blocks)} blocks, {first} rows at most."
+    return (
+        f"right: {per_row} bytes a row, {len(blocks)} blocks, "
+        f"{first} rows at most."
+    )
 
 
-@checker("ex-fast-tiles")
+@checker(
+    "ex-fast-tiles",
+    hint=(
+        "with stride equal to the kernel each output pixel reads its own "
+        "tile: crop x to the H_out·kH rows and W_out·kW columns the windows "
+        "read, reshape and permute it to one row per output pixel, and "
+        "multiply by grad_output laid out the same way; "
+        "cn.fast.grad._input_grad_tiled, shown in the chapter, goes the "
+        "other way."
+    ),
+)
 def _(answer):
     """A function ``tiled_weight_grad(x, grad_output, kernel_size)``."""
 
     def reference(x, grad_output, kernel_size):
         weight_size = (grad_output.shape[1], x.shape[1], *kernel_size)
-        return grad.conv2d_weight(x, weight_size, grad_output, stride=kernel_size)
+        return grad.conv2d_weight(
+            x, weight_size, grad_output, stride=kernel_size
+        )
 
     cases = [
         (random(2, 3, 8, 12, seed=1), random(2, 5, 2, 3, seed=2), (4, 4)),
@@ -62,6 +88,7 @@ def _(answer):
         reference,
         cases,
         "tiled_weight_grad",
-        "rows of grad_output (one per output pixel, C_out wide) transposed, times "
-        "rows of tiles (C_in * kH * kW wide); leave out the unreached rows first.",
+        "rows of grad_output (one per output pixel, C_out wide) "
+        "transposed, times rows of tiles (C_in * kH * kW wide); "
+        "leave out the unreached rows first.",
     )

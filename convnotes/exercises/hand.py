@@ -7,37 +7,69 @@ import torch
 from ..checking import checker, function, number, parts, random, tensor
 
 
-@checker("ex-hand-arange")
+@checker(
+    "ex-hand-arange",
+    hint=(
+        "with y.sum() every output's gradient is 1, so w.grad[u, v] is the "
+        "sum of the pixels that w[u, v] multiplies: a 2×2 patch of x, "
+        "shifted by (u, v)."
+    ),
+)
 def _(answer):
     """``w.grad`` for x = 0..8 (3x3), a 2x2 kernel and ``y.sum()``."""
     tensor(
         answer,
         [[8, 12], [20, 24]],
         "w.grad",
-        "entry (u, v) is the sum of the 2×2 patch x[u:u+2, v:v+2] it multiplies.",
+        "entry (u, v) is the sum of the 2×2 patch x[u:u+2, v:v+2] "
+        "it multiplies.",
     )
-    return "right: each entry is the sum of the patch its kernel entry multiplies."
+    return (
+        "right: each entry is the sum of the patch "
+        "its kernel entry multiplies."
+    )
 
 
-@checker("ex-hand-centre")
+@checker(
+    "ex-hand-centre",
+    hint=(
+        "with y.sum(), a pixel's gradient adds up the kernel entries that "
+        "land on it, one for each window that reads it: find the windows "
+        "that cover the pixel, and which entry of w each puts there."
+    ),
+)
 def _(answer):
     """(centre, corner, x_01) for w = torch.arange(9.0).view(3, 3)."""
     centre, corner, x01 = parts(answer, 3, "(centre, corner, x01)")
-    number(centre, 36, "the centre's gradient", "every window reads it: sum all of w.")
-    number(corner, 0, "the corner's gradient", "only the first window reads it.")
+    number(
+        centre,
+        36,
+        "the centre's gradient",
+        "every window reads it: sum all of w.",
+    )
+    number(
+        corner, 0, "the corner's gradient", "only the first window reads it."
+    )
     number(x01, 1, "x01's gradient", "two windows read it, under w00 and w01.")
     return "right: w summed (36), w00 (0), w00 + w01 (1)."
 
 
-@checker("ex-hand-implement")
+@checker(
+    "ex-hand-implement",
+    hint=(
+        "loop over the kH × kW kernel entries only: entry (u, v) meets an "
+        "H_out × W_out slice of x that starts at (u, v); multiply that "
+        "slice by g and sum."
+    ),
+)
 def _(answer):
     """A function ``grad_weight(x, g, kH, kW)`` for 2-D ``x`` and ``g``."""
 
     def reference(x, g, kH, kW):
         weight_size = (1, 1, kH, kW)
-        return torch.nn.grad.conv2d_weight(x[None, None], weight_size, g[None, None])[
-            0, 0
-        ]
+        return torch.nn.grad.conv2d_weight(
+            x[None, None], weight_size, g[None, None]
+        )[0, 0]
 
     cases = [
         (random(5, 6, seed=1), random(4, 4, seed=2), 2, 3),

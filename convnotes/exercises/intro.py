@@ -7,7 +7,14 @@ import torch.nn.functional as F
 from ..checking import checker, function, number, parts, random, tensor
 
 
-@checker("ex-intro-shapes")
+@checker(
+    "ex-intro-shapes",
+    hint=(
+        "N is unchanged, C_out is the weight's first dimension, and with "
+        "stride 1 and no padding each side loses kernel - 1 pixels: H_out = "
+        "H_in - kH + 1."
+    ),
+)
 def _(answer):
     """The output shape for input (8, 3, 32, 32) and weight (16, 3, 5, 5)."""
     shape = parts(answer, 4, "(N, C_out, H_out, W_out)")
@@ -15,18 +22,36 @@ def _(answer):
     return "right: (8, 16, 28, 28)."
 
 
-@checker("ex-intro-weight")
+@checker(
+    "ex-intro-weight",
+    hint=(
+        "the weight is laid out OIHW, (C_out, C_in, kH, kW), and the layer "
+        "also learns one bias per output channel."
+    ),
+)
 def _(answer):
-    """(weight shape, number of parameters) of nn.Conv2d(3, 16, kernel_size=(5, 3))."""
+    """(weight shape, parameters) of nn.Conv2d(3, 16, kernel_size=(5, 3))."""
     shape, count = parts(answer, 2, "(weight shape, number of parameters)")
     tensor(
-        list(shape), [16, 3, 5, 3], "the weight shape", "OIHW: (C_out, C_in, kH, kW)."
+        list(shape),
+        [16, 3, 5, 3],
+        "the weight shape",
+        "OIHW: (C_out, C_in, kH, kW).",
     )
-    number(count, 16 * 3 * 5 * 3 + 16, "the number of parameters", "add the bias.")
+    number(
+        count, 16 * 3 * 5 * 3 + 16, "the number of parameters", "add the bias."
+    )
     return "right: (16, 3, 5, 3), and 720 weights + 16 biases = 736."
 
 
-@checker("ex-intro-entry")
+@checker(
+    "ex-intro-entry",
+    hint=(
+        "use the sum of the notation section with stride 1 and no padding: "
+        "weight[o] times the window of image n whose top-left corner is (i, "
+        "j), all channels at once, summed, plus the bias of channel o."
+    ),
+)
 def _(answer):
     """``output_entry(x, weight, bias, n, o, i, j)``: stride 1, no padding."""
 
@@ -35,7 +60,9 @@ def _(answer):
 
     x, weight = random(2, 3, 5, 6, seed=1), random(4, 3, 2, 3, seed=2)
     bias = random(4, seed=3)
-    cases = [(x, weight, bias, *index) for index in [(0, 0, 0, 0), (1, 3, 1, 3)]]
+    cases = [
+        (x, weight, bias, *index) for index in [(0, 0, 0, 0), (1, 3, 1, 3)]
+    ]
     return function(
         answer,
         reference,

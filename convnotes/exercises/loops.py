@@ -7,9 +7,16 @@ import torch.nn.functional as F
 from ..checking import Wrong, checker, function, parts, random, tensor
 
 
-@checker("ex-loops-predict")
+@checker(
+    "ex-loops-predict",
+    hint=(
+        "with a sum loss every output's gradient is 1: a weight's gradient "
+        "adds up the inputs it multiplies, and an input's gradient adds up "
+        "the kernel entries of the windows that read it."
+    ),
+)
 def _(answer):
-    """(grad_weight 2x2, grad_input 3x3) for ones, a 2x2 kernel of ones, sum loss."""
+    """(grad_weight 2x2, grad_input 3x3): ones, a 2x2 kernel of ones, sum."""
     grad_weight, grad_input = parts(answer, 2, "(grad_weight, grad_input)")
     tensor(
         grad_weight,
@@ -23,10 +30,20 @@ def _(answer):
         "grad_input",
         "count the windows that read each pixel.",
     )
-    return "right: 4s for the weight; for the input, how many windows read each pixel."
+    return (
+        "right: 4s for the weight; for the input, "
+        "how many windows read each pixel."
+    )
 
 
-@checker("ex-loops-dead-pixels")
+@checker(
+    "ex-loops-dead-pixels",
+    hint=(
+        "windows start every 3 pixels from pixel 0, as long as a whole "
+        "window fits in the 7; a pixel that no window covers gets a zero "
+        "gradient."
+    ),
+)
 def _(answer):
     """The pixels (0..6) with zero gradient: width 2, stride 3, 7 pixels."""
     try:
@@ -41,7 +58,16 @@ def _(answer):
     return "right: pixels 2, 5 and 6 are never read."
 
 
-@checker("ex-loops-positions")
+@checker(
+    "ex-loops-positions",
+    hint=(
+        "make a zero (N, C_out, H_out, W_out) output and loop over its "
+        "positions (i, j): the input patch under the kernel there, "
+        "contracted with w over channels, kernel rows and kernel columns in "
+        "one torch.einsum, gives y[:, :, i, j] for every image and output "
+        "channel."
+    ),
+)
 def _(answer):
     """A function ``conv2d_positions(x, w)``: stride 1, no padding."""
     cases = [
@@ -49,5 +75,9 @@ def _(answer):
         (random(1, 1, 4, 4, seed=3), random(2, 1, 3, 3, seed=4)),
     ]
     return function(
-        answer, F.conv2d, cases, "conv2d_positions", "compare with F.conv2d(x, w)."
+        answer,
+        F.conv2d,
+        cases,
+        "conv2d_positions",
+        "compare with F.conv2d(x, w).",
     )

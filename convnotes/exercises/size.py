@@ -5,39 +5,95 @@ from __future__ import annotations
 from ..checking import checker, number, parts
 
 
-@checker("ex-size-stem")
+@checker(
+    "ex-size-stem",
+    hint=(
+        "apply H_out = floor((H_in + 2·padding - kernel) / stride) + 1 to "
+        "each layer in turn: the convolution's output is the pooling's "
+        "input (cn.conv_output_size computes it)."
+    ),
+)
 def _(answer):
     """(size after the 7x7 layer, size after the 3x3 layer) for 224."""
-    first, second = parts(answer, 2, "(after the 7×7 layer, after the 3×3 layer)")
-    number(
-        first, 112, "the size after the 7×7 layer", "floor((224 + 2*3 - 7) / 2) + 1."
+    first, second = parts(
+        answer, 2, "(after the 7×7 layer, after the 3×3 layer)"
     )
     number(
-        second, 56, "the size after the 3×3 layer", "floor((112 + 2*1 - 3) / 2) + 1."
+        first,
+        112,
+        "the size after the 7×7 layer",
+        "floor((224 + 2*3 - 7) / 2) + 1.",
+    )
+    number(
+        second,
+        56,
+        "the size after the 3×3 layer",
+        "floor((112 + 2*1 - 3) / 2) + 1.",
     )
     return "right: 224 -> 112 -> 56."
 
 
-@checker("ex-size-stride32")
+@checker(
+    "ex-size-stride32",
+    hint=(
+        "(a) is the output-size formula with no padding; (b) the floor "
+        "drops a remainder: which inputs hold the same number of whole "
+        "windows? (c) a transposed convolution gives (H_in - 1)·stride + "
+        "kernel, and output_padding adds what is missing up to the size "
+        "wanted."
+    ),
+)
 def _(answer):
-    """(measurement size, (smallest, largest) input size, output_padding for 150)."""
-    size, sizes, extra = parts(answer, 3, "(size, (smallest, largest), output_padding)")
+    """(measurement size, (smallest, largest) input, output_padding)."""
+    size, sizes, extra = parts(
+        answer, 3, "(size, (smallest, largest), output_padding)"
+    )
     number(size, 4, "the measurement size", "floor((128 - 32) / 32) + 1.")
     smallest, largest = parts(sizes, 2, "(smallest, largest) input size")
     number(
-        smallest, 128, "the smallest input size", "a 4th window must fit: 3*32 + 32."
+        smallest,
+        128,
+        "the smallest input size",
+        "a 4th window must fit: 3*32 + 32.",
     )
-    number(largest, 159, "the largest input size", "a 5th window must not fit.")
-    number(extra, 22, "output_padding", "the transposed size without it is 128.")
+    number(
+        largest, 159, "the largest input size", "a 5th window must not fit."
+    )
+    number(
+        extra, 22, "output_padding", "the transposed size without it is 128."
+    )
     return "right: 4×4, from any input of 128 to 159, output_padding 22."
 
 
-@checker("ex-size-dilated-same")
+@checker(
+    "ex-size-dilated-same",
+    hint=(
+        "a kernel of size k with dilation d spans d·(k - 1) + 1 pixels, and "
+        "keeping the size at stride 1 takes span - 1 pixels of padding in "
+        "all, split between the two sides; when that is odd, F.pad or "
+        'plotting.plot_step with padding="same" shows where PyTorch puts '
+        "the extra one."
+    ),
+)
 def _(answer):
-    """(padding for 5x5 dilation 2, (before, after) padding of "same" for 4x4)."""
+    """(padding for 5x5 dilation 2, (before, after) of "same" for 4x4)."""
     padding, split = parts(answer, 2, "(padding, (before, after))")
-    number(padding, 4, "the padding", "the dilated kernel spans 2*(5-1) + 1 = 9.")
+    number(
+        padding, 4, "the padding", "the dilated kernel spans 2*(5-1) + 1 = 9."
+    )
     before, after = parts(split, 2, "(before, after)")
-    number(before, 1, "the padding before", "3 in all; PyTorch puts the extra after.")
-    number(after, 2, "the padding after", "3 in all; PyTorch puts the extra after.")
-    return "right: 4 on each side; for 4×4 with dilation 1, 1 before and 2 after."
+    number(
+        before,
+        1,
+        "the padding before",
+        "3 in all; PyTorch puts the extra after.",
+    )
+    number(
+        after,
+        2,
+        "the padding after",
+        "3 in all; PyTorch puts the extra after.",
+    )
+    return (
+        "right: 4 on each side; for 4×4 with dilation 1, 1 before and 2 after."
+    )

@@ -8,7 +8,14 @@ import torch.nn.functional as F
 from ..checking import checker, function, number, parts, random, tensor
 
 
-@checker("ex-unfold-shape")
+@checker(
+    "ex-unfold-shape",
+    hint=(
+        "F.unfold returns (N, C_in·kH·kW, L), with L the number of window "
+        "positions, here as many as output pixels; compare its number of "
+        "entries with the input's."
+    ),
+)
 def _(answer):
     """(shape of F.unfold's result, how many times larger than the input)."""
     shape, ratio = parts(answer, 2, "(shape, ratio)")
@@ -27,9 +34,17 @@ def _(answer):
     return "right: (16, 75, 1024), 25 times the input."
 
 
-@checker("ex-unfold-1x1")
+@checker(
+    "ex-unfold-1x1",
+    hint=(
+        "with a 1×1 kernel each column of F.unfold is one pixel's C_in "
+        "values, so the weight is a (C_out, C_in) matrix: multiply it with "
+        "the image seen as (N, C_in, H·W), then view the result as an "
+        "image."
+    ),
+)
 def _(answer):
-    """A function ``conv1x1(x, w)`` written as a matrix product over channels."""
+    """A function ``conv1x1(x, w)``: a matrix product over channels."""
     cases = [
         (random(2, 5, 4, 3, seed=1), random(7, 5, 1, 1, seed=2)),
         (random(1, 1, 2, 2, seed=3), random(3, 1, 1, 1, seed=4)),
@@ -43,7 +58,15 @@ def _(answer):
     )
 
 
-@checker("ex-unfold-implement")
+@checker(
+    "ex-unfold-implement",
+    hint=(
+        "the column gradient of image n is the weight as a (C_out, "
+        "C_in·kH·kW) matrix, transposed, times grad_output[n] as (C_out, "
+        "H_out·W_out); F.fold adds the columns back onto an image of "
+        "input_size, as the backward of cn.unfold.Conv2dUnfold does."
+    ),
+)
 def _(answer):
     """A function ``grad_input(grad_output, w, input_size)`` using F.fold."""
 

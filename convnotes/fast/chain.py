@@ -21,10 +21,12 @@ __all__ = ["problem3", "problem3_backward", "problem3_forward"]
 
 
 def problem3_forward(x, w1, w2, k, y, stride=32):
-    """The forward pass, keeping what the backward pass needs: ``(L, a1, r)``."""
+    """The forward pass and what the backward pass needs: ``(L, a1, r)``."""
+    # a channels-last weight makes z1, and so a1, channels last
+    w1_last = w1.contiguous(memory_format=torch.channels_last)
     # ReLU may overwrite z1 in place: the convolution's gradients need its
     # input and weight, not its output, and ReLU's gradient can be read off a1
-    z1 = F.conv2d(x, w1.contiguous(memory_format=torch.channels_last), padding=1)
+    z1 = F.conv2d(x, w1_last, padding=1)
     a1 = F.relu(z1, inplace=True)
     z2 = F.conv2d(a1, w2, padding=1)
     r = F.conv2d(z2, k, stride=stride) - y
@@ -50,6 +52,10 @@ def problem3_backward(x, w1, w2, k, a1, r, stride=32):
 
 
 def problem3(x, w1, w2, k, y, stride=32):
-    """``L = 0.5 ||k * (w2 * relu(w1 * x)) - y||^2``: ``(L, dL/dx, dL/dw1, dL/dw2)``."""
+    """``L = 0.5 ||k * (w2 * relu(w1 * x)) - y||^2`` and its gradients.
+
+    Returns ``(L, dL/dx, dL/dw1, dL/dw2)``, as
+    :func:`convnotes.chain.problem3` does.
+    """
     loss, a1, r = problem3_forward(x, w1, w2, k, y, stride)
     return (loss, *problem3_backward(x, w1, w2, k, a1, r, stride))

@@ -28,7 +28,7 @@ __all__ = ["conv2d_input", "conv2d_weight"]
 
 
 def _tiles(args, kernel_size):
-    """Whether the windows tile the input: stride = kernel, no dilation, one group."""
+    """Whether the windows tile: stride = kernel, no dilation, one group."""
     return (
         args.stride == tuple(kernel_size)
         and args.dilation == (1, 1)
@@ -39,7 +39,7 @@ def _tiles(args, kernel_size):
 def conv2d_input(
     input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1
 ):
-    """:func:`convnotes.grad.conv2d_input`, by a route suited to the arguments."""
+    """:func:`convnotes.grad.conv2d_input`, routed by the arguments."""
     shape, args = grad_input_args(
         input_size, weight, grad_output, stride, padding, dilation, groups
     )
@@ -54,7 +54,7 @@ def conv2d_input(
 
 
 def _input_grad_tiled(g, weight, input_hw, args):
-    """Each output pixel's gradient times the weight matrix is its tile's gradient."""
+    """Per output pixel, its gradient times the weight matrix is its tile's."""
     N, C_out, H_out, W_out = g.shape
     _, C_in, kH, kW = weight.shape
     rows = g.permute(0, 2, 3, 1).reshape(-1, C_out)  # one row per output pixel
@@ -78,7 +78,7 @@ def _input_grad_flipped(g, weight, args):
     kH, kW = weight.shape[2:]
     flipped = grad.flipped_kernel(weight, args.groups)
     if _channels_last(weight):
-        # stated outright: with one channel, a channels-last layout is ambiguous
+        # made explicit: with one channel, channels last is ambiguous
         flipped = flipped.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
     left, right, top, bottom = args.pad
     d_h, d_w = args.dilation
@@ -96,14 +96,15 @@ def _input_grad_flipped(g, weight, args):
 
 
 def _channels_last(t):
-    """Whether ``t`` is stored channels last, and not just as readable both ways."""
-    return t.is_contiguous(memory_format=torch.channels_last) and not t.is_contiguous()
+    """Whether ``t`` is stored channels last, not merely readable both ways."""
+    last = t.is_contiguous(memory_format=torch.channels_last)
+    return last and not t.is_contiguous()
 
 
 def conv2d_weight(
     input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1
 ):
-    """:func:`convnotes.grad.conv2d_weight`, by a route suited to the arguments."""
+    """:func:`convnotes.grad.conv2d_weight`, routed by the arguments."""
     shape, args = grad_weight_args(
         input, weight_size, grad_output, stride, padding, dilation, groups
     )
@@ -117,10 +118,11 @@ def conv2d_weight(
 
 
 def _weight_grad_tiled(x, g, weight_shape, args):
-    """The sum over output pixels of its gradient times its tile: one product."""
+    """Output pixels' gradients times their tiles, summed: one product."""
     N, C_out, H_out, W_out = g.shape
     _, C_in, kH, kW = weight_shape
     padded = F.pad(x, args.pad)[:, :, : H_out * kH, : W_out * kW]
-    tiles = padded.reshape(N, C_in, H_out, kH, W_out, kW).permute(0, 2, 4, 1, 3, 5)
+    tiles = padded.reshape(N, C_in, H_out, kH, W_out, kW)
+    tiles = tiles.permute(0, 2, 4, 1, 3, 5)  # (N, H_out, W_out, C_in, kH, kW)
     rows = g.permute(0, 2, 3, 1).reshape(-1, C_out)  # one row per output pixel
     return (rows.T @ tiles.reshape(rows.shape[0], -1)).view(weight_shape)

@@ -1,4 +1,4 @@
-"""The stride-1 weight gradient as one matrix product per kernel tap (chapter 9).
+"""The stride-1 weight gradient as a matrix product per kernel tap (chapter 9).
 
 The sum of :func:`convnotes.grad.conv2d_weight`, organised to copy little: no
 border padding is made and no window is copied; each tap reads a shifted view
@@ -8,13 +8,13 @@ given zero columns on the right, one copy, so that both share a width).
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 
 __all__ = ["ROW_BLOCK_BYTES", "weight_grad_per_tap"]
 
 
-ROW_BLOCK_BYTES = 4 * 2**20  # a block of rows of the input and the output gradient
+# the bytes of a block of rows of the input and the output gradient
+ROW_BLOCK_BYTES = 4 * 2**20
 
 
 def weight_grad_per_tap(x, g, weight_shape, args):
@@ -23,27 +23,28 @@ def weight_grad_per_tap(x, g, weight_shape, args):
     Flatten the input and the output gradient into rows of one common width
     (the wider of the two, the other given zero columns on the right; for a
     "same" convolution both already have it). Output pixel ``q`` (flattened)
-    meets, under tap ``(u, v)``, input pixel ``q + a * width + c`` with row shift
-    ``a = u * d - top`` and column shift ``c = v * d - left``: so each tap is a
-    matrix product of ``g_flat`` with a *shifted view* of ``x_flat``, with no
-    padding and no copy. Two things need care:
+    meets, under tap ``(u, v)``, input pixel ``q + a * width + c`` with row
+    shift ``a = u * d - top`` and column shift ``c = v * d - left``: so each
+    tap is a matrix product of ``g_flat`` with a *shifted view* of ``x_flat``,
+    with no padding and no copy. Two things need care:
 
-    - where the input row ``i + a`` is padding, the run is cut short: only the
-      rows of ``g`` whose input row exists take part;
-    - where ``j + c`` falls off the left or right edge, the flat index runs into
-      the neighbouring row instead of the padding. Those few products (``|c|``
-      pixels per row) are computed separately and subtracted
+    - where the input row ``i + a`` is padding, the run is cut short: only
+      the rows of ``g`` whose input row exists take part;
+    - where ``j + c`` falls off the left or right edge, the flat index runs
+      into the neighbouring row instead of the padding. Those few products
+      (``|c|`` pixels per row) are computed separately and subtracted
       (:func:`_wrapped_terms`).
 
-    The products run over blocks of output rows of at most ``ROW_BLOCK_BYTES`` (or
-    one row, if a row is larger), every tap reading a block before the next one
-    is touched: a block that fits in the CPU's cache is fetched from memory once, not
-    once per tap. Each product's right-hand factor is a (pixels, channels)
-    matrix, stored row by row only when its tensor is channels last (each
-    pixel's channels together): so when ``g`` is channels last and ``x`` is not,
-    the products are taken the other way round, ``x`` times ``g`` transposed,
-    to hand the matrix library that factor row by row (:func:`_pixel_major`).
-    Whether that is quicker depends on the library and the CPU.
+    The products run over blocks of output rows of at most
+    ``ROW_BLOCK_BYTES`` (or one row, if a row is larger), every tap reading a
+    block before the next one is touched: a block that fits in the CPU's
+    cache is fetched from memory once, not once per tap. Each product's
+    right-hand factor is a (pixels, channels) matrix, stored row by row only
+    when its tensor is channels last (each pixel's channels together): so
+    when ``g`` is channels last and ``x`` is not, the products are taken the
+    other way round, ``x`` times ``g`` transposed, to hand the matrix library
+    that factor row by row (:func:`_pixel_major`). Whether that is quicker
+    depends on the library and the CPU.
     """
     N, _, H, W = x.shape
     C_out, C_in_g, kH, kW = weight_shape
@@ -57,11 +58,15 @@ def weight_grad_per_tap(x, g, weight_shape, args):
     g_flat = g_wide.reshape(N * G, C_out // G, H_out * width)
     swap = _pixel_major(g_flat) and not _pixel_major(x_flat)
     left_factor, right_factor = (x_flat, g_flat) if swap else (g_flat, x_flat)
-    shifts = [(u * d_h - top, v * d_w - left) for u in range(kH) for v in range(kW)]
+    shifts = [
+        (u * d_h - top, v * d_w - left) for u in range(kH) for v in range(kW)
+    ]
     runs = [_run(a, c, H, H_out, width) for a, c in shifts]
     row_bytes = max(1, N * (C_out + C_in_g * G) * width * x.element_size())
     block = max(1, ROW_BLOCK_BYTES // row_bytes) * width
-    taps = x.new_zeros(kH * kW, N * G, left_factor.shape[1], right_factor.shape[1])
+    taps = x.new_zeros(
+        kH * kW, N * G, left_factor.shape[1], right_factor.shape[1]
+    )
     for first in range(0, H_out * width, block):
         for tap, ((a, c), run) in enumerate(zip(shifts, runs, strict=True)):
             lo, hi = max(first, run.start), min(first + block, run.stop)
@@ -69,7 +74,9 @@ def weight_grad_per_tap(x, g, weight_shape, args):
                 shift = a * width + c
                 g_run = g_flat[:, :, lo:hi]
                 x_run = x_flat[:, :, lo + shift : hi + shift]  # a view
-                left_run, right_run = (x_run, g_run) if swap else (g_run, x_run)
+                left_run, right_run = (
+                    (x_run, g_run) if swap else (g_run, x_run)
+                )
                 taps[tap].baddbmm_(left_run, right_run.transpose(1, 2))
     for tap, terms in _wrapped_terms(x_wide, g_wide, shifts, runs, G):
         taps[tap].sub_(terms.transpose(1, 2) if swap else terms)
@@ -80,16 +87,16 @@ def weight_grad_per_tap(x, g, weight_shape, args):
 
 
 def _pixel_major(flat):
-    """Whether ``(batch, channels, pixels)`` keeps each pixel's channels together."""
+    """Whether ``(batch, channels, pixels)`` is stored pixel by pixel."""
     return flat.shape[1] > 1 and flat.stride(1) == 1 and flat.shape[2] > 1
 
 
 def _run(a, c, H, H_out, width):
-    """Flat output positions whose input pixel, shifted by (a, c), lies in the image.
+    """Flat output positions whose input pixel, shifted by (a, c), is inside.
 
-    Output rows ``i`` with ``0 <= i + a < H``; in the first row the ``-c`` pixels
-    before the image start are left out, in the last row the ``c`` after its end.
-    Empty when the tap only ever reads padding.
+    Output rows ``i`` with ``0 <= i + a < H``; in the first row the ``-c``
+    pixels before the image start are left out, in the last row the ``c``
+    after its end. Empty when the tap only ever reads padding.
     """
     first_row, end_row = max(0, -a), min(H_out, H - a)
     if first_row >= end_row or abs(c) >= width:
@@ -98,13 +105,14 @@ def _run(a, c, H, H_out, width):
 
 
 def _wrapped_terms(x_wide, g_wide, shifts, runs, G):
-    """The products each tap's flat run took across a row edge, per (image, group).
+    """The products each tap's flat run took across a row edge.
 
     With ``c < 0`` the first ``-c`` output pixels of each row (but the run's
-    first row, already cut) read the end of the input row above; with ``c > 0``
-    the last ``c`` pixels of each row (but the run's last) read the start of the
-    row below. The columns involved are gathered once per column shift ``c``.
-    Yields ``(tap, terms)`` with ``terms`` of shape ``(N * G, C_out / G, C_in / G)``.
+    first row, already cut) read the end of the input row above; with
+    ``c > 0`` the last ``c`` pixels of each row (but the run's last) read the
+    start of the row below. The columns involved are gathered once per column
+    shift ``c``. Yields ``(tap, terms)``, one product per (image, group):
+    ``terms`` has shape ``(N * G, C_out / G, C_in / G)``.
     """
     width = g_wide.shape[3]
     columns = {}
@@ -126,9 +134,10 @@ def _wrapped_terms(x_wide, g_wide, shifts, runs, G):
         else:
             g_part = g_cols[:, :, first_row : end_row - 1]
             x_part = x_cols[:, :, first_row + a + 1 : end_row + a]
-        yield tap, torch.matmul(g_part.flatten(2), x_part.flatten(2).transpose(1, 2))
+        yield tap, g_part.flatten(2) @ x_part.flatten(2).transpose(1, 2)
 
 
 def _by_group(t, G):
     """``(N, C, ...)`` as a contiguous ``(N * G, C / G, ...)``."""
-    return t.reshape(t.shape[0] * G, t.shape[1] // G, *t.shape[2:]).contiguous()
+    N, C = t.shape[:2]
+    return t.reshape(N * G, C // G, *t.shape[2:]).contiguous()

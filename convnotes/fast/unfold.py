@@ -1,4 +1,4 @@
-"""The unfold -> matmul -> fold convolution of chapter 5, made fast (chapter 9).
+"""Chapter 5's unfold -> matmul -> fold convolution, made fast (chapter 9).
 
 Same results as :func:`convnotes.conv2d_unfold`. What is added, step by step:
 
@@ -37,14 +37,15 @@ __all__ = [
 def unfold_padded(padded, kernel_size, args, out=None):
     """Columns of an already padded input: ``(N, C * kH * kW, H_out * W_out)``.
 
-    Built in the memory of ``out`` (a flat tensor at least that large) if given.
+    Built in the memory of ``out`` (a flat tensor, large enough) if given.
     """
     N, C = padded.shape[:2]
     kH, kW = kernel_size
     (s_h, s_w), (d_h, d_w) = args.stride, args.dilation
     span_h, span_w = d_h * (kH - 1) + 1, d_w * (kW - 1) + 1
-    # a view, no copy: (N, C, H_out, W_out, span_h, span_w), then every d-th tap
-    windows = padded.unfold(2, span_h, s_h).unfold(3, span_w, s_w)[..., ::d_h, ::d_w]
+    # a view, no copy: (N, C, H_out, W_out, span_h, span_w)
+    windows = padded.unfold(2, span_h, s_h).unfold(3, span_w, s_w)
+    windows = windows[..., ::d_h, ::d_w]  # every d-th tap: (..., kH, kW)
     # the one copy: channel-major columns, as F.unfold lays them out
     columns = windows.permute(0, 1, 4, 5, 2, 3)
     L = windows.shape[2] * windows.shape[3]
@@ -108,19 +109,20 @@ class Block(NamedTuple):
     batch: slice  # images
     rows: slice  # output rows
     padded_rows: slice  # the rows of the padded input their windows read
-    args: Conv2dArgs  # the convolution's arguments, with this block's output size
+    args: Conv2dArgs  # the arguments, with this block's output size
 
 
 def blocks(input, weight, args):
-    """Blocks of whole images, or of output rows of one image, with small columns."""
+    """Blocks of whole images, or of an image's rows, with small columns."""
     N, C_in = input.shape[:2]
     kH, kW = weight.shape[2:]
     H_out, W_out = args.output_size
     s_h, span_h = args.stride[0], args.dilation[0] * (kH - 1) + 1
-    per_row = C_in * kH * kW * W_out * input.element_size()  # bytes of one output row
-    rows = max(1, BLOCK_BYTES // per_row)
+    row_bytes = C_in * kH * kW * W_out * input.element_size()  # per output row
+    rows = max(1, BLOCK_BYTES // row_bytes)
     if rows < H_out:  # split each image into equal blocks of rows
-        rows = -(-H_out // -(-H_out // rows))  # ceil(H_out / ceil(H_out / rows))
+        parts = -(-H_out // rows)  # ceil(H_out / rows) blocks per image
+        rows = -(-H_out // parts)  # rows per block, rounded up
     images = max(1, rows // H_out)
     found = []
     # an empty batch still makes one (empty) block, so the output has its shape
@@ -138,11 +140,11 @@ def blocks(input, weight, args):
     return found
 
 
-def block_columns(padded, block, kernel_size, groups, out=None):
-    """The columns of one block, per group: ``(n, groups, C_in_g * kH * kW, l)``."""
+def block_columns(padded, block, kernel_size, out=None):
+    """One block's columns per group: ``(n, groups, C_in_g * kH * kW, l)``."""
     pixels = padded[block.batch, :, block.padded_rows]
-    cols = unfold_padded(pixels, kernel_size, block.args, out)  # (n, C_in*kH*kW, l)
-    return cols.view(cols.shape[0], groups, cols.shape[1] // groups, cols.shape[-1])
+    cols = unfold_padded(pixels, kernel_size, block.args, out)
+    return cols.unflatten(1, (block.args.groups, -1))  # a view
 
 
 class Conv2dUnfold(torch.autograd.Function):
@@ -155,9 +157,9 @@ class Conv2dUnfold(torch.autograd.Function):
     - ``grad_weight_g = sum over n of grad_Y_n @ X_n.T``;
     - ``grad_X_n = W_g.T @ grad_Y_n``, folded back onto the input.
 
-    The columns are built a block at a time (:func:`blocks`), and only the input
-    and weight are saved: unfolding again in backward costs one copy, where
-    keeping the columns would hold about ``kH * kW`` times the input.
+    The columns are built a block at a time (:func:`blocks`), and only the
+    input and weight are saved: unfolding again in backward costs one copy,
+    where keeping the columns would hold about ``kH * kW`` times the input.
     Recomputing them from the saved input also keeps backward differentiable.
     Every block's columns and products are built in the same buffers
     (:func:`_buffers`).
@@ -172,17 +174,21 @@ class Conv2dUnfold(torch.autograd.Function):
         padded = F.pad(input, args.pad)
         output = input.new_empty(N, G * C_out_g, *args.output_size)
         plan = blocks(input, weight, args)
-        whole = all(block.args.output_size == args.output_size for block in plan)
+        whole = all(
+            block.args.output_size == args.output_size for block in plan
+        )
         rows = (G * K_g,) if whole else (G * K_g, G * C_out_g)
         cols_buffer, *product_buffer = _buffers(input, plan, *rows)
-        add = None if bias is None else bias.view(G, C_out_g, 1)  # in the product
+        add = None if bias is None else bias.view(G, -1, 1)  # in the product
         for block in plan:
-            cols = block_columns(padded, block, weight.shape[2:], G, cols_buffer)
+            cols = block_columns(padded, block, weight.shape[2:], cols_buffer)
             target = output[block.batch, :, block.rows]  # a view
             if whole:  # whole images: multiply straight into the output
                 _batched_matmul(weight_matrix, cols, target.view(-1), add)
             else:
-                product = _batched_matmul(weight_matrix, cols, *product_buffer, add)
+                product = _batched_matmul(
+                    weight_matrix, cols, *product_buffer, add
+                )
                 target.copy_(product.view_as(target))
         return output
 
@@ -192,23 +198,27 @@ class Conv2dUnfold(torch.autograd.Function):
         args = ctx.args
         needs_input, needs_weight, needs_bias, _ = ctx.needs_input_grad
         N, G, C_out_g, K_g, _ = _matrix_sizes(input, weight, args)
+        kernel_size = weight.shape[2:]
         weight_matrix = weight.reshape(G, C_out_g, K_g)
         plan = blocks(input, weight, args)
         (cols_buffer,) = _buffers(input, plan, G * K_g)
         grad_input = grad_weight = grad_bias = None
 
-        grad_ys = []  # each block's output gradient as matrices: (n, G, C_out_g, l)
+        # each block's output gradient as matrices: (n, G, C_out_g, l)
+        grad_ys = []
         for block in plan:
             g = grad_output[block.batch, :, block.rows]
-            grad_ys.append(g.reshape(g.shape[0], G, C_out_g, g.shape[2] * g.shape[3]))
+            grad_ys.append(g.flatten(2).unflatten(1, (G, C_out_g)))
         # one loop per gradient, so only one block's columns exist at a time
         if needs_weight and args.stride == (1, 1):  # no columns needed at all
-            grad_weight = weight_grad_per_tap(input, grad_output, weight.shape, args)
+            grad_weight = weight_grad_per_tap(
+                input, grad_output, weight.shape, args
+            )
         elif needs_weight:
             padded = F.pad(input, args.pad)
             grad_weight = weight.new_zeros(G, C_out_g, K_g)
             for block, grad_y in zip(plan, grad_ys, strict=True):
-                cols = block_columns(padded, block, weight.shape[2:], G, cols_buffer)
+                cols = block_columns(padded, block, kernel_size, cols_buffer)
                 for image_y, image_cols in zip(grad_y, cols, strict=True):
                     grad_weight.baddbmm_(image_y, image_cols.transpose(-1, -2))
             grad_weight = grad_weight.view(weight.shape)
@@ -218,12 +228,10 @@ class Conv2dUnfold(torch.autograd.Function):
             weight_t = weight_matrix.transpose(-1, -2)  # (G, K_g, C_out_g)
             for block, grad_y in zip(plan, grad_ys, strict=True):
                 grad_cols = _batched_matmul(weight_t, grad_y, cols_buffer)
-                grad_cols = grad_cols.view(
-                    grad_cols.shape[0], G * K_g, grad_cols.shape[-1]
-                )
+                grad_cols = grad_cols.flatten(1, 2)  # (n, C_in*kH*kW, l)
                 rows = grad_padded[block.batch, :, block.padded_rows]  # a view
                 fold_padded(
-                    grad_cols, rows.shape[2:], weight.shape[2:], block.args, rows
+                    grad_cols, rows.shape[2:], kernel_size, block.args, rows
                 )
             grad_input = crop(grad_padded, args)
         if needs_bias:
@@ -231,11 +239,11 @@ class Conv2dUnfold(torch.autograd.Function):
         return grad_input, grad_weight, grad_bias, None
 
 
-REUSE_BUFFERS = True  # False: every block gets new tensors (chapter 9 compares)
+REUSE_BUFFERS = True  # False: new tensors per block (chapter 9 compares)
 
 
 def _buffers(input, plan, *rows):
-    """Flat buffers for the largest block's matrices, one per entry of ``rows``.
+    """Flat buffers for the largest block's matrices, one per ``rows`` entry.
 
     A block's columns have ``C_in * kH * kW`` rows and its product ``C_out``,
     each with one column per image and output pixel of the block. Allocating
@@ -263,7 +271,8 @@ def _matrix_sizes(input, weight, args):
     """(N, groups, C_out per group, rows of a group's columns, L)."""
     N, G = input.shape[0], args.groups
     C_out, C_in_g, kH, kW = weight.shape
-    return N, G, C_out // G, C_in_g * kH * kW, args.output_size[0] * args.output_size[1]
+    H_out, W_out = args.output_size
+    return N, G, C_out // G, C_in_g * kH * kW, H_out * W_out
 
 
 conv2d_unfold = conv2d_function(
