@@ -1,7 +1,7 @@
 """Gradients chained by hand through layers: a forum question's three problems.
 
 ``problem1``, ``problem2`` and ``problem3`` (chapter 8) return the loss
-``0.5 * ||k * z - y||^2`` (``*`` a convolution with the measurement kernel
+``0.5 * ||conv2d(z, k) - y||^2`` (``conv2d`` with the measurement kernels
 ``k`` at ``stride``) and its gradients, computed with :mod:`convnotes.grad`
 and ReLU's mask instead of autograd. They are built from differentiable
 operations, so they can sit inside a network that is trained (or be
@@ -18,7 +18,7 @@ __all__ = ["problem1", "problem2", "problem3"]
 
 
 def problem1(x, k, y, stride=32):
-    """``L = 0.5 ||k * x - y||^2``: returns ``(L, dL/dx)``.
+    """``L = 0.5 ||conv2d(x, k) - y||^2``: returns ``(L, dL/dx)``.
 
     Example:
         >>> import torch
@@ -27,13 +27,13 @@ def problem1(x, k, y, stride=32):
         >>> loss.item(), grad_x[0, 0, 0].tolist()
         (32.0, [4.0, 4.0, 4.0, 4.0])
     """
-    r = F.conv2d(x, k, stride=stride) - y  # dL/d(k * x) is the residual
+    r = F.conv2d(x, k, stride=stride) - y  # dL/dr = r
     loss = 0.5 * r.pow(2).sum()
     return loss, grad.conv2d_input(x.shape, k, r, stride=stride)
 
 
 def problem2(x, w1, k, y, stride=32):
-    """``L = 0.5 ||k * (w1 * x) - y||^2``: returns ``(L, dL/dx, dL/dw1)``.
+    """``L = 0.5 ||conv2d(conv2d(x, w1), k) - y||^2``: ``(L, dL/dx, dL/dw1)``.
 
     ``w1`` is a 3×3 kernel, applied with padding 1.
     """
@@ -45,7 +45,7 @@ def problem2(x, w1, k, y, stride=32):
 
 
 def problem3(x, w1, w2, k, y, stride=32, gradients=grad):
-    """``L = 0.5 ||k * (w2 * relu(w1 * x)) - y||^2`` and its gradients.
+    """conv, ReLU, conv, then the measurement: ``L`` and its gradients.
 
     Returns ``(L, dL/dx, dL/dw1, dL/dw2)``: the forward pass, then the chain
     rule one layer at a time from the loss back to the input. ``gradients`` is

@@ -1,12 +1,12 @@
 """Unrolled gradient descent for block compressive sensing (chapter 8).
 
-An image ``x`` is measured block by block: ``y = k * x``, a convolution with
+An image ``x`` is measured block by block: ``y = conv2d(x, k)``, with
 ``M`` kernels of the block's size at a stride of the block's size, so each
 32x32 block gives ``M`` numbers. Reconstruction repeats a few *stages*, each
-an explicit gradient step on ``0.5 ||k * x - y||^2`` followed by a small
+an explicit gradient step on ``0.5 ||conv2d(x, k) - y||^2`` and a small
 learned correction::
 
-    x <- x - step * k^T (k * x - y)          (k^T: the transposed convolution)
+    x <- x - step * k^T (conv2d(x, k) - y)    (k^T: transposed convolution)
     x <- x + refine(x)
 
 The whole chain is trained end to end, the sensing kernel ``k`` included, so
@@ -78,7 +78,7 @@ class BlockCS(nn.Module):
         )
 
     def measure(self, x):
-        """``y = k * x``: ``(N, 1, H, W)`` -> ``(N, M, H/block, W/block)``."""
+        """The measurements ``conv2d(x, k)``, ``(N, M, H/block, W/block)``."""
         b = self.block
         if x.dim() != 4 or x.shape[1] != 1 or x.shape[2] % b or x.shape[3] % b:
             raise ValueError(
@@ -92,7 +92,7 @@ class BlockCS(nn.Module):
         return grad.conv2d_input(shape, self.sensing, y, stride=self.block)
 
     def data_gradient(self, x, y):
-        """The gradient of ``0.5 ||k * x - y||^2`` with respect to ``x``."""
+        """The gradient of ``0.5 ||conv2d(x, k) - y||^2`` with respect to x."""
         if self.inner == "manual":
             return self.back_project(self.measure(x) - y, x.shape)
         outer = torch.is_grad_enabled()  # is a graph being recorded around us?

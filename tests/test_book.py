@@ -1,5 +1,6 @@
 """The HTML book builds offline with no warning, and a warning fails it."""
 
+import re
 import shutil
 
 import pytest
@@ -54,3 +55,25 @@ def test_a_warning_fails_the_build(tmp_path):
     log = result.stdout + result.stderr
     assert result.returncode != 0, log[-3000:]
     assert "a-label-that-does-not-exist" in log
+
+
+@pytest.mark.parametrize("page", [p for p in toc_pages() if p[5:7].isdigit()])
+def test_exercises_are_numbered_by_chapter(built, page):
+    """Chapter 7's exercises read Exercise 7.1, 7.2, ... in order."""
+    _, html = built
+    text = (html / f"{page}.html").read_text()
+    chapter = int(page[5:7])
+    shown = re.findall(
+        r'class="exercise admonition"[^>]*>\s*<p class="admonition-title">'
+        r"\s*<span class=\"caption-number\">Exercise ([\d.]+)",
+        text,
+    )
+    count = text.count('class="exercise admonition"')
+    assert shown == [f"{chapter}.{i}" for i in range(1, count + 1)], shown
+
+
+def test_the_instructor_guide_names_exercises_by_chapter(built):
+    _, html = built
+    text = (html / "book" / "instructor_guide.html").read_text()
+    numbers = re.findall(r"Exercise (\d+(?:\.\d+)?)", text)
+    assert numbers and all("." in number for number in numbers), numbers

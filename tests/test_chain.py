@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch.autograd import gradcheck, gradgradcheck
 
-from convnotes import chain, fast
+from convnotes import chain, fast, grad
+from convnotes.exercises import check
 
 # problem 3 three ways: plain (convnotes.grad), plain (convnotes.fast), tuned
 PROBLEM3 = {
@@ -104,3 +105,106 @@ def test_tuned_problem3_keeps_a1_and_returns_dx_channels_last():
     for t in (a1, grad_x):
         assert t.is_contiguous(memory_format=torch.channels_last)
         assert not t.is_contiguous()
+
+
+def stride2_gradients(x, w1, w2, mask=True, input_size=True, factor=2):
+    """The exercise's answer, written with convnotes.grad only."""
+    z1 = torch.nn.functional.conv2d(x, w1, padding=1)
+    a1 = torch.nn.functional.relu(z1)
+    z2 = torch.nn.functional.conv2d(a1, w2, stride=2)
+    grad_z2 = factor * z2
+    grad_w2 = grad.conv2d_weight(a1, w2.shape, grad_z2, stride=2)
+    # without a1's own shape, the row and column no window read are lost
+    size = a1.shape if input_size else (a1.shape[0], a1.shape[1], 7, 7)
+    grad_a1 = grad.conv2d_input(size, w2, grad_z2, stride=2)
+    grad_z1 = grad_a1 * (z1 > 0) if mask else grad_a1
+    grad_w1 = grad.conv2d_weight(x, w1.shape, grad_z1, padding=1)
+    grad_x = grad.conv2d_input(x.shape, w1, grad_z1, padding=1)
+    return grad_x, grad_w1, grad_w2
+
+
+def test_stride2_exercise_passes_the_answer_written_with_grad():
+    feedback = check("ex-chain-stride2", stride2_gradients)
+    assert feedback, feedback
+
+
+def first_x_wrong(x, w1, w2):
+    grad_x, grad_w1, grad_w2 = stride2_gradients(x, w1, w2)
+    return grad_x.flip(-1), grad_w1, grad_w2
+
+
+@pytest.mark.parametrize(
+    ("wrong", "words"),
+    [
+        (functools.partial(stride2_gradients, factor=1), "half"),
+        (functools.partial(stride2_gradients, factor=3), "grad_w2 (output"),
+        (functools.partial(stride2_gradients, mask=False), "between z2 and"),
+        (first_x_wrong, "check the last call"),
+        (
+            functools.partial(stride2_gradients, input_size=False),
+            "raised",
+        ),
+        (lambda x, w1, w2: stride2_gradients(x, w1, w2)[::-1], "shape"),
+    ],
+)
+def test_stride2_exercise_explains_a_wrong_answer(wrong, words):
+    feedback = check("ex-chain-stride2", wrong)
+    assert not feedback
+    assert words in feedback.message, feedback.message
+    # one fault, one message: the solution is not spelled out
+    for solution in ("2 * z2", "stride=2", "a1.shape"):
+        assert solution not in feedback.message, feedback.message
+
+
+def by_autograd(x, w1, w2):
+    x, w1, w2 = (t.clone().requires_grad_() for t in (x, w1, w2))
+    z2 = torch.nn.functional.conv2d(
+        torch.relu(torch.nn.functional.conv2d(x, w1, padding=1)),
+        w2,
+        stride=2,
+    )
+    return torch.autograd.grad(z2.pow(2).sum(), (x, w1, w2))
+
+
+def inside_enable_grad(x, w1, w2):
+    with torch.enable_grad():
+        return by_autograd(x, w1, w2)
+
+
+def by_backward(x, w1, w2):
+    with torch.enable_grad():
+        x, w1, w2 = (t.clone().requires_grad_() for t in (x, w1, w2))
+        z2 = torch.nn.functional.conv2d(
+            torch.relu(torch.nn.functional.conv2d(x, w1, padding=1)),
+            w2,
+            stride=2,
+        )
+        z2.pow(2).sum().backward()
+        return x.grad, w1.grad, w2.grad
+
+
+def by_torch_func(x, w1, w2):
+    def loss(x, w1, w2):
+        z1 = torch.nn.functional.conv2d(x, w1, padding=1)
+        z2 = torch.nn.functional.conv2d(torch.relu(z1), w2, stride=2)
+        return z2.pow(2).sum()
+
+    return torch.func.grad(loss, argnums=(0, 1, 2))(x, w1, w2)
+
+
+@pytest.mark.parametrize(
+    "cheat", [by_autograd, inside_enable_grad, by_backward, by_torch_func]
+)
+def test_stride2_exercise_refuses_autograd_inside(cheat):
+    """The check refuses autograd, even inside torch.enable_grad()."""
+    feedback = check("ex-chain-stride2", cheat)
+    assert not feedback
+    assert "raised RuntimeError" in feedback.message, feedback.message
+    assert "autograd is off" in feedback.message, feedback.message
+
+
+def test_autograd_works_again_after_the_check():
+    check("ex-chain-stride2", inside_enable_grad)
+    x = torch.ones(2, requires_grad=True)
+    (g,) = torch.autograd.grad((x * x).sum(), x)
+    assert g.tolist() == [2.0, 2.0]

@@ -76,7 +76,7 @@ def haystack(html_dir):
 
 def test_every_solution_has_distinctive_lines():
     found = needles()
-    assert len(found) >= 27  # three exercises per chapter, chapters 1 to 9
+    assert len(found) >= 27  # at least three exercises in every chapter
     assert all(found.values()), [
         label for label, lines in found.items() if not lines
     ]

@@ -10,6 +10,8 @@ import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
+from test_chain import stride2_gradients
+from test_layers import last_max, max_pool_backward, with_unfold
 
 import myst_solutions
 from conftest import ROOT
@@ -90,8 +92,8 @@ def bias_gradient(x, w1, b1, k, y, stride):
     return grad.conv2d_bias(grad.conv2d_input(z.shape, k, r, stride=stride))
 
 
-def gaussian_blur(x, sigma, radius):
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype)
+def gaussian_blur(x, sigma, radius, dtype=None):
+    t = torch.arange(-radius, radius + 1, dtype=dtype or x.dtype)
     line = torch.exp(-(t**2) / (2 * sigma**2))
     line = line / line.sum()
     size = 2 * radius + 1
@@ -119,6 +121,27 @@ def tiled_weight_grad(x, grad_output, kernel_size):
     tiles = tiles.permute(0, 2, 4, 1, 3, 5).reshape(-1, C_in * kH * kW)
     rows = grad_output.permute(0, 2, 3, 1).reshape(-1, C_out)
     return (rows.T @ tiles).view(C_out, C_in, kH, kW)
+
+
+class Conv2dClosed(torch.autograd.Function):
+    """A right answer to ex-closed-function, through convnotes.grad."""
+
+    @staticmethod
+    def forward(ctx, x, w, stride, dilation):
+        ctx.save_for_backward(x, w)
+        ctx.settings = dict(stride=stride, dilation=dilation)
+        return F.conv2d(x, w, **ctx.settings)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        grad_x = grad.conv2d_input(x.shape, w, g, **ctx.settings)
+        grad_w = grad.conv2d_weight(x, w.shape, g, **ctx.settings)
+        return grad_x, grad_w, None, None
+
+
+def conv2d_closed(x, w, stride=1, dilation=1):
+    return Conv2dClosed.apply(x, w, stride, dilation)
 
 
 def raises(*args):
@@ -259,7 +282,7 @@ CASES = {
         [
             (
                 lambda g, w: input_gradient(g, w.flip(-1, -2)),
-                "Hint: pad g by k - 1",
+                "Hint: pad g by kH - 1 rows and kW - 1 columns",
             )
         ],
     ),
@@ -323,7 +346,38 @@ CASES = {
                 lambda x, sigma, radius: gaussian_blur(x, sigma, 0),
                 "the result",
             ),
+            (
+                lambda x, sigma, radius: gaussian_blur(
+                    x, sigma, radius, dtype=torch.float32
+                ),
+                "build the kernel with dtype=x.dtype",
+            ),
         ],
+    ),
+    "ex-chain-stride2": (
+        stride2_gradients,
+        [(lambda x, w1, w2: stride2_gradients(x, w1, w2)[::-1], "shape")],
+    ),
+    "ex-closed-function": (
+        conv2d_closed,
+        [
+            (
+                lambda x, w, s, d: F.conv2d(x, w, stride=s, dilation=d),
+                "not made by a torch.autograd.Function",
+            )
+        ],
+    ),
+    "ex-beyond-receptive": (
+        (42, 4),
+        [((47, 4), "the size is 47"), ((42, 8), "the jump is 8")],
+    ),
+    "ex-beyond-separable": (
+        (90316800, 4083072),
+        [((90316800, 4553472), "the separable count is 4,553,472")],
+    ),
+    "ex-beyond-maxpool": (
+        max_pool_backward,
+        [(last_max, "the result"), (with_unfold, "F.unfold")],
     ),
 }
 

@@ -28,10 +28,14 @@ CHAPTER = {
     "unfold": 5,
     "timing": 6,
     "grad": 7,
+    "gradient_plots": 7,
     "chain": 8,
+    "dataflow": 8,
     "unrolled": 8,
     "fast": 9,
     "bench": 9,
+    "algorithms": 11,
+    "layers": 11,
 }
 # the exercises' checkers, one module per chapter, named by the labels' prefix
 EXERCISES = {
@@ -46,6 +50,7 @@ EXERCISES = {
     "chain": 8,
     "fast": 9,
     "apps": 10,
+    "beyond": 11,
 }
 
 

@@ -429,3 +429,46 @@ def test_a_planted_fault_is_reported(path, old, new, words):
     files[path] = files[path].replace(old, new)
     problems = release_problems(files)
     assert any(words in problem for problem in problems), problems
+
+
+def configured_packages(pyproject, where):
+    """The packages setuptools installs, as ``pyproject`` configures them."""
+    import setuptools
+
+    packages = pyproject["tool"]["setuptools"].get("packages", [])
+    if isinstance(packages, list):
+        return set(packages)
+    find = packages["find"]
+    return set(
+        setuptools.find_packages(
+            where=where,
+            include=find.get("include", ["*"]),
+            exclude=find.get("exclude", ()),
+        )
+    )
+
+
+def package_folders(where):
+    return {
+        ".".join(init.parent.relative_to(where).parts)
+        for init in (where / "convnotes").rglob("__init__.py")
+    }
+
+
+@pytest.mark.parametrize(
+    "setting, complete",
+    [('include = ["convnotes*"]', True), ('include = ["convnotes"]', False)],
+)
+def test_what_pip_installs_is_the_whole_package(setting, complete):
+    """Colab's install line builds the package from pyproject.toml: every
+    subpackage (arguments, exercises, fast, ...) must be in it, or
+    ``import convnotes`` fails there while the editable install here works.
+    The check is shown to fail on a setting that leaves them out."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["tool"]["setuptools"]["packages"] == {
+        "find": {"include": ["convnotes*"]}
+    }
+    planted = tomllib.loads(f"[tool.setuptools.packages.find]\n{setting}\n")
+    found = package_folders(ROOT) <= configured_packages(planted, ROOT)
+    assert found == complete
+    assert package_folders(ROOT) <= configured_packages(pyproject, ROOT)

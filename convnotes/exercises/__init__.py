@@ -34,6 +34,7 @@ from ..checking import CHECKERS, HINTS, Feedback, Wrong, unanswered
 # each chapter's module registers its checkers in CHECKERS when imported
 from . import (  # noqa: F401
     apps,
+    beyond,
     chain,
     channels,
     closed,

@@ -1,11 +1,19 @@
-"""The checkers of chapter 9's exercises (applications)."""
+"""The checkers of chapter 10's exercises (applications)."""
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from ..checking import checker, function, number, parts, random, tensor
+from ..checking import (
+    Wrong,
+    checker,
+    function,
+    number,
+    parts,
+    random,
+    tensor,
+)
 
 
 @checker(
@@ -54,10 +62,11 @@ def _(answer):
 @checker(
     "ex-apps-separable",
     hint=(
-        "a 2-D Gaussian is the outer product of a 1-D one: build exp(-t² / "
-        "(2σ²)) for t from -radius to radius, divide it by its sum, and "
-        "apply it as a (size, 1) kernel, then as a (1, size) kernel, each "
-        "padded only along its own direction."
+        "read 'Gaussian blur': the 2-D kernel is the outer product of a 1-D "
+        "one with itself. Start with the 1-D kernel of size 2·radius + 1, "
+        "made with dtype=x.dtype (the images checked are float64), and "
+        "check that it sums to 1; F.conv2d's padding also takes a (rows, "
+        "columns) pair."
     ),
 )
 def _(answer):
@@ -73,11 +82,34 @@ def _(answer):
         (random(2, 1, 9, 8, seed=1), 1.5, 3),
         (random(1, 1, 5, 5, seed=2), 0.7, 1),
     ]
+
+    def yours(x, sigma, radius):
+        try:
+            return answer(x, sigma, radius)
+        except RuntimeError as error:  # PyTorch's, for mixed dtypes
+            if not _runs_in_float32(answer, x, sigma, radius):
+                raise
+            raise RuntimeError(
+                f"{str(error).rstrip('.')}. The images x are {x.dtype} and "
+                "your kernel is not: build the kernel with dtype=x.dtype."
+            ) from None
+
+    if not callable(answer):
+        raise Wrong(f"pass the function itself, got {type(answer).__name__}.")
     return function(
-        answer,
+        yours,
         reference,
         cases,
         "gaussian_blur",
-        "normalise the 1-D kernel to sum 1; "
-        "pad (radius, 0), then (0, radius).",
+        "normalise the 1-D kernel to sum 1, and pad each 1-D convolution "
+        "only along the direction its kernel extends.",
     )
+
+
+def _runs_in_float32(answer, x, sigma, radius):
+    """Whether ``answer`` runs on ``x`` made float32: a float32 kernel."""
+    try:
+        answer(x.float(), sigma, radius)
+    except Exception:  # the learner's error, whatever its cause
+        return False
+    return True

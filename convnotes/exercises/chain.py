@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 import torch.nn.functional as F
+from torch.autograd.variable import Variable
 
-from ..checking import checker, function, parts, random, tensor
+from ..checking import Wrong, checker, function, parts, random, tensor
 
 
 @checker(
     "ex-chain-block",
     hint=(
-        "a 32×32 kernel at stride 32 tiles the image without overlap, so a "
-        "pixel lies in exactly one block: integer division of its row and "
-        "column by 32 gives the block, the remainders its place inside it."
+        "start from the section 'Problem 1: one strided convolution': at "
+        "stride 32 the 32×32 windows tile the image without overlap. First "
+        "write which rows each row of windows covers, and find the one "
+        "that holds row 40; then do the same for column 70."
     ),
 )
 def _(answer):
@@ -40,10 +44,11 @@ def _measured():
 @checker(
     "ex-chain-leaky",
     hint=(
-        "start from the source of chain.problem3 shown in the chapter: only "
-        "the ReLU's step changes. Where the ReLU's mask zeroes the gradient "
-        "(z1 ≤ 0), a leaky ReLU lets the slope times it through; the "
-        "forward pass uses F.leaky_relu."
+        "start from step 3 of the list in 'Problem 3: convolution, ReLU, "
+        "convolution' and the source of chain.problem3 below it. First "
+        "write the leaky ReLU's derivative on each side of 0 and set it "
+        "beside the ReLU's; then read each line of chain.problem3 and ask "
+        "whether it uses that derivative."
     ),
 )
 def _(answer):
@@ -64,17 +69,19 @@ def _(answer):
         reference,
         [(x, w1, w2, k, y, 4)],
         "problem3_leaky",
-        "only the mask changes: torch.where(z1 > 0, grad_a1, 0.1 * grad_a1).",
+        "only the ReLU's step changes: where z1 ≤ 0 the leaky ReLU's "
+        "slope is 0.1, not 0.",
     )
 
 
 @checker(
     "ex-chain-bias",
     hint=(
-        "a bias adds the same number to every pixel of its channel, so its "
-        "gradient sums the gradient of z over images and pixels: "
-        "chain.problem1 gives the gradient of its input z, then "
-        "cn.grad.conv2d_bias sums it."
+        "start from the source of chain.problem2 in 'Problem 2: a 3×3 "
+        "convolution in front': the bias changes z, not the steps after "
+        "it. First find the line that gives the gradient of z; then read "
+        "chapter 7's section 'The bias gradient: a sum' for what b1 needs "
+        "from it."
     ),
 )
 def _(answer):
@@ -95,3 +102,123 @@ def _(answer):
         "bias_gradient",
         "grad.conv2d_bias of the gradient of z.",
     )
+
+
+def _stride2_loss(x, w1, w2):
+    """``L = sum(z2^2)``, ``z2 = conv(relu(conv(x, w1, padding 1)), w2)``.
+
+    The second convolution at stride 2.
+    """
+    z1 = F.conv2d(x, w1, padding=1)
+    return F.conv2d(F.relu(z1), w2, stride=2).pow(2).sum()
+
+
+class _Refused:
+    """Stands in for autograd's engine: every backward pass is refused."""
+
+    def run_backward(self, *args, **kwargs):
+        raise RuntimeError(
+            "autograd is off while the check runs your function: build "
+            "the gradients with cn.grad and the ReLU's mask"
+        )
+
+
+@contextmanager
+def _autograd_refused():
+    """Refuse every backward pass (``grad``, ``backward``, ``torch.func``).
+
+    It replaces the engine they all call, so ``torch.enable_grad()`` does
+    not undo it.
+    """
+    engine = Variable._execution_engine
+    Variable._execution_engine = _Refused()
+    try:
+        yield
+    finally:
+        Variable._execution_engine = engine
+
+
+_NAMES = ("grad_x (output 0)", "grad_w1 (output 1)", "grad_w2 (output 2)")
+
+
+def _stride2_fault(got, expected):
+    """One message for the first fault, read from dL/dw2 back to dL/dx."""
+    try:
+        got = [torch.as_tensor(g, dtype=torch.float64) for g in got]
+    except (TypeError, ValueError, RuntimeError):
+        return "each output should be a tensor."
+    for i in (2, 1, 0):  # shapes first, in the order they are computed
+        if got[i].shape != expected[i].shape:
+            return (
+                f"{_NAMES[i]} has shape {tuple(got[i].shape)}, expected "
+                f"{tuple(expected[i].shape)}."
+            )
+
+    def close(a, b):
+        return torch.allclose(a, b.double(), rtol=1e-6, atol=1e-6)
+
+    right = [close(g, e) for g, e in zip(got, expected, strict=True)]
+    if all(right):
+        return None
+    if not right[2]:
+        if close(2 * got[2], expected[2]):
+            return (
+                "grad_w2 (output 2) is half of what it should be: what is "
+                "the derivative of z2² with respect to z2?"
+            )
+        return (
+            "grad_w2 (output 2) is wrong: it depends only on a1 and the "
+            "gradient of z2; check that gradient and the stride of the "
+            "convolution it goes back through."
+        )
+    if not right[1]:
+        return (
+            "grad_w2 (output 2) is right but grad_w1 (output 1) is wrong: "
+            "the fault is between z2 and z1. Which stride and which input "
+            "shape does the gradient of a1 need, and what does the ReLU "
+            "do to it?"
+        )
+    return (
+        "grad_w1 and grad_w2 are right but grad_x (output 0) is wrong: "
+        "check the last call, through the first convolution."
+    )
+
+
+@checker(
+    "ex-chain-stride2",
+    hint=(
+        "start from the source of chain.problem3 in 'Problem 3: "
+        "convolution, ReLU, convolution' and its data-flow figure: this "
+        "chain differs in its loss and in one stride. First write the "
+        "gradient of L with respect to z2; then, for each cn.grad call you "
+        "copy, ask which stride and which input shape its convolution "
+        "had. Autograd's backward pass is switched off while the check "
+        "runs your function, even inside torch.enable_grad()."
+    ),
+)
+def _(answer):
+    """``stride2_gradients(x, w1, w2)`` -> (dL/dx, dL/dw1, dL/dw2)."""
+    if not callable(answer):
+        raise Wrong(f"pass the function itself, got {type(answer).__name__}.")
+    w1, w2 = random(4, 3, 3, 3, seed=6), random(2, 4, 3, 3, seed=7)
+    for size in (9, 8):
+        x = random(2, 3, size, size, seed=size)
+        call = f"stride2_gradients on a {size}×{size} input"
+        try:
+            with _autograd_refused():
+                got = answer(x, w1, w2)
+        except Exception as error:  # anything the learner's code raises
+            raise Wrong(
+                f"{call} raised {type(error).__name__}: {error}"
+            ) from None
+        x_, w1_, w2_ = (t.clone().requires_grad_() for t in (x, w1, w2))
+        expected = torch.autograd.grad(
+            _stride2_loss(x_, w1_, w2_), (x_, w1_, w2_)
+        )
+        got = tuple(got) if isinstance(got, tuple | list) else (got,)
+        if len(got) != 3:
+            raise Wrong(f"{call} returned {len(got)} values, expected 3.")
+        fault = _stride2_fault(got, expected)
+        if fault:
+            raise Wrong(f"{call}: {fault}")
+    return "right on 9×9 and 8×8 inputs."

@@ -45,9 +45,10 @@ def _(answer):
 @checker(
     "ex-channels-weight-grad",
     hint=(
-        "weight.grad[o, c] involves input channel c only, whatever o is; "
-        "with y.sum(), entry (u, v) adds up the pixels of channel c that "
-        "weight[o, c, u, v] multiplies, a 3×3 patch shifted by (u, v)."
+        "start from chapter 1's 'Each weight gradient is a patch sum' and "
+        "the sum of 'Several input channels': with y.sum() every output's "
+        "gradient is 1; write out which pixels weight[1, 2, u, v] "
+        "multiplies, then do the same for weight[0, 2, u, v]."
     ),
 )
 def _(answer):
@@ -83,6 +84,6 @@ def _(answer):
         list(pad),
         [1, 2, 1, 2],
         "(left, right, top, bottom)",
-        "3 in all per side.",
+        "3 in all per dimension (1 before, 2 after).",
     )
     return "right: one before, two after, in both directions."

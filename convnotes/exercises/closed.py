@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import torch
+import torch.nn.functional as F
+
 from .. import grad
-from ..checking import checker, function, number, parts, random
+from ..checking import Wrong, checker, function, number, parts, random
 
 
 @checker(
@@ -32,9 +35,10 @@ def _(answer):
 @checker(
     "ex-closed-1x1",
     hint=(
-        "flatten x to (N, C_in, H·W) and g to (N, C_out, H·W): entry (o, c) "
-        "pairs output channel o of g with input channel c of x over every "
-        "pixel, a batched matrix product, then a sum over images."
+        "start from chapter 5's 'The backward pass, from the chain rule on "
+        "the matrix form', ∂L/∂W = Σ_n g_n X_nᵀ: with a 1×1 kernel, what "
+        "are the columns X_n? Tensor.flatten and a batched @ are all it "
+        "takes."
     ),
 )
 def _(answer):
@@ -54,17 +58,19 @@ def _(answer):
         reference,
         cases,
         "weight_grad_1x1",
-        "(g.flatten(2) @ x.flatten(2).transpose(1, 2)).sum(0).",
+        "the result is (C_out, C_in), one matrix summed over the images; "
+        "check which factor of G Xᵀ is transposed, and over which "
+        "dimension you sum.",
     )
 
 
 @checker(
     "ex-closed-implement",
     hint=(
-        "the input gradient is a full correlation: pad g with kernel - 1 "
-        "zeros on every side, then convolve it with the kernel flipped in "
-        "both directions and its two channel dimensions swapped, as the "
-        "chapter's grad.flipped_kernel does."
+        "read 'Stride 1: a full correlation with the flipped kernel': how "
+        "much padding does g need so that every input pixel gets all the "
+        "windows that read it, and what happens to the kernel (its taps and "
+        "its two channel dimensions)?"
     ),
 )
 def _(answer):
@@ -89,5 +95,76 @@ def _(answer):
         reference,
         cases,
         "input_gradient",
-        "pad g by k - 1, then F.conv2d with w.transpose(0, 1).flip(-1, -2).",
+        "pad g by kH - 1 rows and kW - 1 columns on each side; then compare "
+        "the kernel you pass to F.conv2d with the one grad.flipped_kernel "
+        "builds.",
     )
+
+
+@checker(
+    "ex-closed-function",
+    hint=(
+        "reread 'Any stride' with its output_padding, and 'stride and "
+        "dilation trade places': in backward, which tensor plays the kernel "
+        "in each of the two gradients, and what do forward's stride and "
+        "dilation become?"
+    ),
+)
+def _(answer):
+    """A function ``conv2d_closed(x, w, stride, dilation)`` whose output
+    comes from a ``torch.autograd.Function`` with a backward of its own."""
+
+    def gradients(conv, x, w, stride, dilation, own):
+        x, w = x.clone().requires_grad_(), w.clone().requires_grad_()
+        y = conv(x, w, stride, dilation)
+        custom = isinstance(
+            y.grad_fn, torch.autograd.function.BackwardCFunction
+        )
+        if own and not custom:
+            raise Wrong(
+                "its output was not made by a torch.autograd.Function (its "
+                f"grad_fn is {type(y.grad_fn).__name__}): call YourFunction"
+                ".apply(x, w, stride, dilation)."
+            )
+        g = random(*y.shape, seed=7)
+        return (y.detach(), *torch.autograd.grad(y, (x, w), g))
+
+    def reference(x, w, stride, dilation):
+        def conv(x, w, s, d):
+            return F.conv2d(x, w, stride=s, dilation=d)
+
+        return gradients(conv, x, w, stride, dilation, own=False)
+
+    def yours(x, w, stride, dilation):
+        return gradients(answer, x, w, stride, dilation, own=True)
+
+    cases = [
+        (random(2, 3, 9, 8, seed=1), random(4, 3, 3, 2, seed=2), 2, 1),
+        (random(1, 2, 11, 10, seed=3), random(3, 2, 3, 3, seed=4), 3, 2),
+        (random(2, 1, 7, 7, seed=5), random(2, 1, 2, 2, seed=6), 1, 3),
+    ]
+    if not callable(answer):
+        raise Wrong(f"pass the function itself, got {type(answer).__name__}.")
+    try:  # a Function of its own, before anything else
+        yours(*cases[0])
+    except Wrong:
+        raise
+    except Exception:  # the learner's error: reported with its inputs below
+        pass
+    # the gradients come from the chapter's formulas, not torch.nn.grad
+    saved = torch.nn.grad.conv2d_input, torch.nn.grad.conv2d_weight
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("use chapter 7's formulas, not torch.nn.grad")
+
+    torch.nn.grad.conv2d_input = torch.nn.grad.conv2d_weight = refuse
+    try:
+        return function(
+            yours,
+            reference,
+            cases,
+            "conv2d_closed",
+            "output 0 is y, output 1 is x.grad, output 2 is w.grad.",
+        )
+    finally:
+        torch.nn.grad.conv2d_input, torch.nn.grad.conv2d_weight = saved

@@ -62,12 +62,10 @@ def _(answer):
 @checker(
     "ex-fast-tiles",
     hint=(
-        "with stride equal to the kernel each output pixel reads its own "
-        "tile: crop x to the H_out·kH rows and W_out·kW columns the windows "
-        "read, reshape and permute it to one row per output pixel, and "
-        "multiply by grad_output laid out the same way; "
-        "cn.fast.grad._input_grad_tiled, shown in the chapter, goes the "
-        "other way."
+        "read 'Windows that do not overlap': the weight gradient sums, over "
+        "tiles, each tile's output gradient times the tile. Start by cutting "
+        "a small x, e.g. torch.arange(16.0).view(1, 1, 4, 4), into its 2×2 "
+        "tiles with reshape and permute, and print them."
     ),
 )
 def _(answer):
@@ -88,7 +86,7 @@ def _(answer):
         reference,
         cases,
         "tiled_weight_grad",
-        "rows of grad_output (one per output pixel, C_out wide) "
-        "transposed, times rows of tiles (C_in * kH * kW wide); "
-        "leave out the unreached rows first.",
+        "check one tile: the tile of image 0's output pixel (0, 0) must be "
+        "x[0, :, :kH, :kW], and grad_output's entries must come in the same "
+        "order of (image, output row, output column) as your tiles.",
     )

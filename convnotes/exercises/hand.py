@@ -57,9 +57,10 @@ def _(answer):
 @checker(
     "ex-hand-implement",
     hint=(
-        "loop over the kH × kW kernel entries only: entry (u, v) meets an "
-        "H_out × W_out slice of x that starts at (u, v); multiply that "
-        "slice by g and sum."
+        "start from the weight-gradient formula of the section 'An upstream "
+        "gradient that is not all ones', ∂L/∂w_uv = Σ g_ij x_(i+u, j+v): "
+        "for one fixed (u, v), which pixels of x does the sum over (i, j) "
+        "read?"
     ),
 )
 def _(answer):
@@ -81,5 +82,6 @@ def _(answer):
         reference,
         cases,
         "grad_weight",
-        "entry (u, v) is (g * x[u:u+H_out, v:v+W_out]).sum().",
+        "the result is kH × kW, entry (u, v) for kernel row u and column v; "
+        "compare one entry with ∂L/∂w_uv = Σ g_ij x_(i+u, j+v).",
     )

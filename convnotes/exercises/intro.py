@@ -11,8 +11,8 @@ from ..checking import checker, function, number, parts, random, tensor
     "ex-intro-shapes",
     hint=(
         "N is unchanged, C_out is the weight's first dimension, and with "
-        "stride 1 and no padding each side loses kernel - 1 pixels: H_out = "
-        "H_in - kH + 1."
+        "stride 1 and no padding the height loses kH - 1 rows and the width "
+        "kW - 1 columns in all: H_out = H_in - kH + 1."
     ),
 )
 def _(answer):
@@ -47,9 +47,10 @@ def _(answer):
 @checker(
     "ex-intro-entry",
     hint=(
-        "use the sum of the notation section with stride 1 and no padding: "
-        "weight[o] times the window of image n whose top-left corner is (i, "
-        "j), all channels at once, summed, plus the bias of channel o."
+        "start from the sum of the Notation section with s = 1, d = 1 and "
+        "p = 0: for output (n, o, i, j), which rows and columns of x does "
+        "it read, and which part of the weight multiplies them? A slice and "
+        ".sum() can replace the three sums."
     ),
 )
 def _(answer):
@@ -68,5 +69,7 @@ def _(answer):
         reference,
         cases,
         "output_entry",
-        "bias[o] + (weight[o] * x[n, :, i:i + kH, j:j + kW]).sum().",
+        "go through the Notation section's sum term by term: the image n, "
+        "the kH × kW window of output (i, j) in every input channel, and "
+        "the bias of channel o, added once.",
     )

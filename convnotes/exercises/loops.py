@@ -52,8 +52,9 @@ def _(answer):
         raise Wrong("pass the pixel indices, e.g. [1, 4].") from None
     if given != [2, 5, 6]:
         raise Wrong(
-            f"you gave {given}. Hint: the windows cover pixels 0-1 and 3-4; "
-            "a third would start at 6 and not fit."
+            f"you gave {given}. Hint: write down where each window starts, "
+            "stopping at the last one that fits whole in the 7 pixels, and "
+            "the pixels it covers; list every pixel left uncovered."
         )
     return "right: pixels 2, 5 and 6 are never read."
 
@@ -61,11 +62,10 @@ def _(answer):
 @checker(
     "ex-loops-positions",
     hint=(
-        "make a zero (N, C_out, H_out, W_out) output and loop over its "
-        "positions (i, j): the input patch under the kernel there, "
-        "contracted with w over channels, kernel rows and kernel columns in "
-        "one torch.einsum, gives y[:, :, i, j] for every image and output "
-        "channel."
+        "start from conv2d_seven_loops in 'The sum, as seven loops': keep "
+        "its loops over the output position (i, j), and replace the loops "
+        "inside them by one torch.einsum, whose subscripts name the "
+        "dimensions that are summed away."
     ),
 )
 def _(answer):

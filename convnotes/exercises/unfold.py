@@ -37,10 +37,9 @@ def _(answer):
 @checker(
     "ex-unfold-1x1",
     hint=(
-        "with a 1×1 kernel each column of F.unfold is one pixel's C_in "
-        "values, so the weight is a (C_out, C_in) matrix: multiply it with "
-        "the image seen as (N, C_in, H·W), then view the result as an "
-        "image."
+        "start by printing F.unfold(x, 1) beside x.view(N, C_in, H·W) for "
+        "a small x; then write the convolution as in 'Windows as columns', "
+        "Y_n = W X_n, with the weight flattened to a matrix."
     ),
 )
 def _(answer):
@@ -54,17 +53,19 @@ def _(answer):
         F.conv2d,
         cases,
         "conv1x1",
-        "w.view(C_out, C_in) @ x.view(N, C_in, H * W), reshaped.",
+        "the matrix product must sum over the C_in input channels; print "
+        "the shapes of both operands and of the product, and compare them "
+        "with (N, C_out, H, W).",
     )
 
 
 @checker(
     "ex-unfold-implement",
     hint=(
-        "the column gradient of image n is the weight as a (C_out, "
-        "C_in·kH·kW) matrix, transposed, times grad_output[n] as (C_out, "
-        "H_out·W_out); F.fold adds the columns back onto an image of "
-        "input_size, as the backward of cn.unfold.Conv2dUnfold does."
+        "start from 'The backward pass, from the chain rule on the matrix "
+        "form': step 1 gives each image's column gradient, step 2 names "
+        "what puts columns back onto the image; the backward of "
+        "cn.unfold.Conv2dUnfold shows both in code."
     ),
 )
 def _(answer):
@@ -84,5 +85,7 @@ def _(answer):
         reference,
         cases,
         "grad_input",
-        "F.fold(w.view(C_out, -1).t() @ grad_output.view(N, C_out, -1), ...).",
+        "the column gradient has one row per (input channel, kernel row, "
+        "kernel column), in F.unfold's order; check its shape, then fold it "
+        "with the input's height and width and the kernel's size.",
     )

@@ -1,0 +1,299 @@
+"""Pictures of a convolution's backward pass (chapter 7), for any kernel,
+stride, padding and dilation, drawn from :mod:`convnotes.geometry` with one
+rectangle per pixel, so the tests can read back what each frame highlights.
+Text is no smaller than :data:`convnotes.display.MIN_TEXT_PX`."""
+
+import itertools
+import textwrap
+from functools import partial
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib import animation
+from matplotlib.colors import to_hex
+from matplotlib.patches import Rectangle
+
+from .arguments import pair, window_args
+from .display import animation_html
+from .geometry import tap_slices, window_reads
+from .hand import input_grad_terms
+from .plotting import CELL_INCHES, COLUMN_PX, EDGE, FONT_PT, LABEL, MARGIN_PX
+
+__all__ = ["animate_gather", "animate_input_grad", "animate_weight_grad",
+           "conv_matrix", "plot_conv_matrix", "show"]  # fmt: skip
+
+# at rest: input, padding, a zero put between g's entries, g, w, not done;
+# in a frame: read now, done before, done now
+COLORS = dict(
+    input="#cfe2f3", padding="#eeeeee", zero="#ffffff", grad="#fff2cc",
+    kernel="#d9d2e9", result="#f3f3f3", window="#f6b26b", done="#d9ead3",
+    current="#e06666",
+)  # fmt: skip
+MID, TOP = dict(LABEL, va="center"), dict(LABEL, va="top")
+
+
+def _name(letter, *index):
+    """``g01`` for a one-digit index, ``g[12,3]`` for a larger one."""
+    digits = max(index) < 10 and "".join(map(str, index))
+    return letter + (digits or f"[{','.join(map(str, index))}]")
+
+
+class GridPicture:
+    """Titled grids of squares, one a pixel, and a caption: ``grids`` holds
+    ``(name, title, shape, role, label[, (x, y)])``, each right of the last
+    unless at ``(x, y)``; ``role`` or ``role(r, c)`` names a square's colour
+    at rest, ``label(r, c)`` its text; ``captions``: all it will show."""
+
+    def __init__(self, grids, captions):
+        x, placed = 0, []
+        for name, title, shape, role, label, *at in grids:
+            at = at[0] if at else (x, 0)
+            placed.append((name, title, shape, role, label, at))
+            x = at[0] + shape[1] + 1
+        right = max(x + s[1] for *_, s, _, _, (x, _) in placed)
+        rows = max(y + s[0] for *_, s, _, _, (_, y) in placed)
+        extent = right + 0.4  # the picture's width, in squares
+        column = (COLUMN_PX - MARGIN_PX) / plt.rcParams["figure.dpi"]
+        cell = min(CELL_INCHES, column / extent)  # inches
+        self.chars = int(extent * cell * 72 / (0.6 * FONT_PT))
+        lines = max(len(textwrap.wrap(text, self.chars)) for text in captions)
+        line = FONT_PT * 1.3 / 72 / cell  # one line of text, in squares
+        top, bottom = 0.25 + line, -rows - 0.35 - lines * line
+        self.fig = plt.figure(figsize=(extent * cell, (top - bottom) * cell))
+        self.ax = self.fig.add_axes((0, 0, 1, 1))
+        self.cells, self.colors = {}, {}  # (grid, row, col) -> ...
+        for name, title, shape, role, label, (x, y) in placed:
+            for r, c in itertools.product(*map(range, shape)):
+                color = COLORS[role if isinstance(role, str) else role(r, c)]
+                rect = Rectangle((x + c, -y - r - 1), 1, 1, fc=color, **EDGE)
+                self.ax.add_patch(rect)
+                self.cells[name, r, c], self.colors[name, r, c] = rect, color
+                if label and (text := label(r, c)):
+                    self.ax.text(x + c + 0.5, -y - r - 0.5, text, **MID)
+            self.ax.text(x + shape[1] / 2, -y + 0.25, title, **LABEL)
+        self.caption = self.ax.text(right / 2, -rows - 0.35, "", **TOP)
+        self.ax.set(xlim=(-0.2, right + 0.2), ylim=(bottom, top), aspect=1)
+        self.ax.axis("off")
+
+    def reset(self, caption):  # every square at rest, a new caption
+        for key, rect in self.cells.items():
+            rect.set_facecolor(self.colors[key])
+        self.caption.set_text(textwrap.fill(caption, self.chars))
+
+    def paint(self, keys, role):
+        for key in keys:
+            self.cells[key].set_facecolor(COLORS[role])
+
+    def highlighted(self, role):
+        """The squares now in ``role``'s colour: {(grid, row, col)}."""
+        shown = {k: to_hex(r.get_facecolor()) for k, r in self.cells.items()}
+        return {key for key, color in shown.items() if color == COLORS[role]}
+
+
+def _setup(input_size, kernel_size, stride, padding, dilation):
+    """The checked arguments, and the padded input as a grid."""
+    (H, W), (kH, kW) = pair(input_size), pair(kernel_size)
+    args = window_args((H, W), (kH, kW), stride, padding, dilation)
+    left, _, top, _ = args.pad
+
+    def role(r, c):
+        inside = top <= r < top + H and left <= c < left + W
+        return "input" if inside else "padding"
+
+    title = "input, padded" if sum(args.pad) else "input"
+    padded = ("input", title, args.padded_size((H, W)), role, None)
+    return args, padded
+
+
+def _animate(grids, frames, always=()):
+    """An animation of ``frames``, each ``(caption, window, current)`` (lists
+    of squares); the current squares of earlier frames are shown done, and
+    ``always`` as current. ``.picture``: its :class:`GridPicture`."""
+    picture = GridPicture(grids, [caption for caption, *_ in frames])
+
+    def draw(k):
+        caption, window, current = frames[k]
+        picture.reset(caption)
+        picture.paint(window, "window")
+        picture.paint([key for f in frames[:k] for key in f[2]], "done")
+        picture.paint([*current, *always], "current")
+
+    anim = animation.FuncAnimation(
+        picture.fig, draw, len(frames), interval=900
+    )
+    anim.picture, anim.draw, anim.frames = picture, draw, frames
+    return anim
+
+
+def show(anim, alt="an animation of the backward pass"):
+    """The animation as offline HTML with play controls; closes its figure."""
+    from IPython.display import HTML
+
+    html = animation_html(anim, anim.picture.fig, alt=alt)
+    plt.close(anim.picture.fig)
+    return HTML(html)
+
+
+def _sum_text(terms):
+    return [_name("g", *i) + "·" + _name("w", *u) for i, u in terms]
+
+
+def animate_input_grad(input_size, kernel_size, stride=1, padding=0,
+                       dilation=1):  # fmt: skip
+    """The input gradient as a transposed convolution, a pixel a frame: the
+    flipped kernel, dilated by ``dilation``, sweeps g spread out and padded
+    by ``d(k - 1) - p``; the entries of g under it times the kernel entries
+    over them sum to the pixel (``.picture.entry(z, q)``: what a square holds).
+    """
+    (H, W), (kH, kW) = pair(input_size), pair(kernel_size)
+    args, _ = _setup(input_size, kernel_size, stride, padding, dilation)
+    (d_h, d_w), shape = args.dilation, (kH, kW)
+
+    def entry(z, q):
+        # ("grad", (i, j)), ("zero" | "padding", None): z - d(k - 1) + p is
+        # the row of g spread out (s - 1 zeros between entries), if any
+        index, out = [], args.output_size
+        dims = zip((z, q), args.stride, args.dilation, shape, strict=True)
+        for n, (a, s, d, k) in enumerate(dims):
+            a += args.pad[2 - 2 * n] - d * (k - 1)  # top, or left
+            if not 0 <= a <= s * (out[n] - 1):
+                return "padding", None
+            index.append(a // s if a % s == 0 else None)
+        return ("zero", None) if None in index else ("grad", tuple(index))
+
+    spread = (H + d_h * (kH - 1), W + d_w * (kW - 1))
+    grids = [
+        ("spread", "g spread, padded", spread, lambda *p: entry(*p)[0],
+         lambda *p: entry(*p)[1] and _name("g", *entry(*p)[1])),
+        ("flipped", "flipped w", shape, "kernel",
+         lambda u, v: _name("w", kH - 1 - u, kW - 1 - v)),
+        ("grad_input", "∂L/∂x", (H, W), "result", None),
+    ]  # fmt: skip
+    terms = input_grad_terms((H, W), shape, stride, padding, dilation)
+    pixels, frames = list(itertools.product(range(H), range(W))), []
+    for r, c in pixels:
+        sums = _sum_text(terms[r, c])
+        sums = " + ".join(sums[:3]) + (" + ..." if len(sums) > 3 else "")
+        caption = f"∂L/∂x[{r},{c}] = {sums or '0: only zeros under w'}"
+        window = itertools.product(range(kH), range(kW))
+        window = [("spread", r + d_h * u, c + d_w * v) for u, v in window]
+        frames.append((caption, window, [("grad_input", r, c)]))
+    anim = _animate(grids, frames)
+    anim.picture.entry = entry
+    return anim
+
+
+def animate_weight_grad(input_size, kernel_size, stride=1, padding=0,
+                        dilation=1):  # fmt: skip
+    """The weight gradient as a correlation, an entry a frame: g is the
+    kernel, dilated by ``stride``; for entry ``(u, v)`` it sits at
+    ``(dilation * u, dilation * v)`` of the padded input."""
+    args, padded = _setup(input_size, kernel_size, stride, padding, dilation)
+    shape = pair(kernel_size)
+    grids = [
+        padded,
+        ("grad", "g as kernel", args.output_size, "grad", partial(_name, "g")),
+        ("grad_weight", "∂L/∂w", shape, "result", None),
+    ]  # fmt: skip
+    (s_h, s_w), (d_h, d_w) = args.stride, args.dilation
+    x = "x_p" if sum(args.pad) else "x"
+    frames, (Hp, Wp) = [], padded[2]
+    for u, v, rows, cols in tap_slices(args, shape):
+        caption = (
+            f"∂L/∂w[{u},{v}] = sum of g[i,j]·{x}[{d_h * u}+{s_h}i, "
+            f"{d_w * v}+{s_w}j]: g dilated by the stride ({s_h}, {s_w}), "
+            f"stepping by the dilation ({d_h}, {d_w})"
+        )
+        reads = itertools.product(range(Hp)[rows], range(Wp)[cols])
+        reads = [("input", r, c) for r, c in reads]
+        frames.append((caption, reads, [("grad_weight", u, v)]))
+    return _animate(grids, frames)
+
+
+def animate_gather(input_size, kernel_size, stride=1, padding=0,
+                   dilation=1, pixel=(0, 0)):  # fmt: skip
+    """One input pixel's gradient gathered, a frame per output that read
+    ``pixel``: that output, its window, the kernel entry that met the pixel,
+    and the sum so far."""
+    (H, W), shape = pair(input_size), pair(kernel_size)
+    args, padded = _setup(input_size, kernel_size, stride, padding, dilation)
+    r, c = pixel
+    if not (0 <= r < H and 0 <= c < W):
+        raise ValueError(
+            f"pixel must be a pixel of the input, of size {(H, W)}, "
+            f"got pixel={pixel!r}"
+        )
+    terms = input_grad_terms((H, W), shape, stride, padding, dilation)[r, c]
+    grids = [
+        padded,
+        ("grad", "g", args.output_size, "grad", partial(_name, "g")),
+        ("kernel", "w", shape, "kernel", partial(_name, "w")),
+    ]  # fmt: skip
+    sums = _sum_text(terms)
+    frames = [(f"no window reads x[{r},{c}]: its gradient is 0", [], [])]
+    for k, ((i, j), (u, v)) in enumerate(terms):
+        shown = sums[: k + 1] if k < 3 else ["..."] + sums[k - 1 : k + 1]
+        done = "" if k + 1 < len(terms) else ": every output that read it"
+        caption = f"∂L/∂x[{r},{c}] = " + " + ".join(shown) + done
+        reads = [
+            ("input", y, x) for *_, y, x in window_reads(args, shape, (i, j))
+        ]
+        frames.append((caption, reads, [("grad", i, j), ("kernel", u, v)]))
+    pixel = [("input", r + args.pad[2], c + args.pad[0])]
+    return _animate(grids, frames[1:] if terms else frames, pixel)
+
+
+def conv_matrix(weight, input_size, stride=1, padding=0, dilation=1):
+    """The matrix ``C`` with ``y.flatten() = C @ x.flatten()``, one channel:
+    row ``i * W_out + j``, column ``r * W + q`` holds the kernel entry by
+    which output (i, j) multiplied input pixel (r, q).
+
+    Example:
+        >>> conv_matrix(torch.ones(2, 2), (2, 3)).int()
+        tensor([[1, 1, 0, 1, 1, 0],
+                [0, 1, 1, 0, 1, 1]], dtype=torch.int32)
+    """
+    (H, W), kernel = pair(input_size), tuple(weight.shape)
+    args = window_args((H, W), kernel, stride, padding, dilation)
+    left, _, top, _ = args.pad
+    H_out, W_out = args.output_size
+    C = weight.new_zeros(H_out * W_out, H * W)
+    for i, j in itertools.product(range(H_out), range(W_out)):
+        for u, v, y, x in window_reads(args, kernel, (i, j)):
+            if top <= y < top + H and left <= x < left + W:
+                C[i * W_out + j, (y - top) * W + x - left] = weight[u, v]
+    return C
+
+
+def plot_conv_matrix(input_size=4, kernel_size=3, stride=1, padding=0,
+                     dilation=1):  # fmt: skip
+    """``C`` between x (above), y = C x (right), g (left) and ∂L/∂x = Cᵀ g
+    (below); each non-zero of ``C`` names its kernel entry (``.entries``)."""
+    (H, W), (kH, kW) = pair(input_size), pair(kernel_size)
+    args, _ = _setup(input_size, kernel_size, stride, padding, dilation)
+    index = torch.arange(1, kH * kW + 1).view(kH, kW)  # entry (u, v) + 1
+    C = conv_matrix(index, (H, W), stride, padding, dilation)
+    (M, K), W_out = C.shape, args.output_size[1]
+    entries = {
+        (m, k): divmod(int(C[m, k]) - 1, kW) if C[m, k] else None
+        for m, k in itertools.product(range(M), range(K))
+    }
+    grids = [
+        ("x", "x, flattened", (1, K), "input",
+         lambda _, k: _name("x", *divmod(k, W)), (2, 0)),
+        ("g", "g", (M, 1), "grad",
+         lambda m, _: _name("g", *divmod(m, W_out)), (0, 2)),
+        ("C", "C", (M, K), lambda *p: "kernel" if entries[p] else "zero",
+         lambda *p: entries[p] and _name("w", *entries[p]), (2, 2)),
+        ("y", "y", (M, 1), "result",
+         lambda m, _: _name("y", *divmod(m, W_out)), (K + 3, 2)),
+        ("grad_input", "∂L/∂x = Cᵀ g", (1, K), "done", None, (2, M + 3)),
+    ]  # fmt: skip
+    text = (
+        "y = C x: each row of C is one output's window. ∂L/∂x = Cᵀ g: each "
+        "column of C, read down, lists the kernel entries its pixel met."
+    )
+    picture = GridPicture(grids, [text])
+    picture.reset(text)
+    picture.fig.entries, picture.fig.picture = entries, picture
+    return picture.fig
