@@ -257,15 +257,15 @@ def outline_problems(data, toc, titles):
     if (1, root_title) not in marks:
         found.append(f"no bookmark for {root_title!r} at level 1")
     part = None
-    under = {}
+    under = {}  # a title -> every part it is a level-2 bookmark under
     for level, title in marks:
         if level == 1:
             part = title
         elif level == 2:
-            under.setdefault(title, part)
+            under.setdefault(title, []).append(part)
     for caption, docs in parts:
         for doc in docs:
-            if under.get(titles[doc], "") != caption:
+            if caption not in under.get(titles[doc], []):
                 found.append(
                     f"bookmark {titles[doc]!r} under "
                     f"{under.get(titles[doc])!r}, not {caption!r}"
