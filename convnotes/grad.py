@@ -103,6 +103,12 @@ def input_grad_flipped(g, weight, padding=0, dilation=1, groups=1):
     kH, kW = weight.shape[2:]
     (p_h, p_w), (d_h, d_w) = pair(padding), pair(dilation)
     full = (d_h * (kH - 1) - p_h, d_w * (kW - 1) - p_w)
+    if min(full) < 0:  # more zeros than any window of the kernel reaches
+        reach = (d_h * (kH - 1), d_w * (kW - 1))
+        raise ValueError(
+            f"padding={padding} is more than dilation * (kernel - 1) = "
+            f"{reach} (weight.shape={tuple(weight.shape)})"
+        )
     return F.conv2d(
         g, flipped_kernel(weight, groups), None, 1, full, (d_h, d_w), groups
     )

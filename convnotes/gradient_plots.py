@@ -18,17 +18,16 @@ from .display import animation_html
 from .geometry import tap_slices, window_reads
 from .hand import input_grad_terms
 from .plotting import CELL_INCHES, COLUMN_PX, EDGE, FONT_PT, LABEL, MARGIN_PX
+from .plotting import COLORS as FORWARD_COLORS
 
 __all__ = ["animate_gather", "animate_input_grad", "animate_weight_grad",
            "conv_matrix", "plot_conv_matrix", "show"]  # fmt: skip
 
-# at rest: input, padding, a zero put between g's entries, g, w, not done;
-# in a frame: read now, done before, done now
-COLORS = dict(
-    input="#cfe2f3", padding="#eeeeee", zero="#ffffff", grad="#fff2cc",
-    kernel="#d9d2e9", result="#f3f3f3", window="#f6b26b", done="#d9ead3",
-    current="#e06666",
-)  # fmt: skip
+# the forward pictures' colours (input, padding, window, done, current), and
+# at rest: a zero put between g's entries, g, w, a result not done yet
+COLORS = FORWARD_COLORS | dict(
+    zero="#ffffff", grad="#fff2cc", kernel="#d9d2e9", result="#f3f3f3"
+)
 MID, TOP = dict(LABEL, va="center"), dict(LABEL, va="top")
 
 

@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 sys.path.insert(0, str(ROOT / "tools"))
 import build_book  # noqa: E402
+import make_pdf  # noqa: E402
 
 # Every HTTP(S) request of the build goes to a closed local port, so a build
 # step that fetched anything (an intersphinx inventory, a remote image) would
@@ -27,6 +28,47 @@ def toc_pages():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     chapters = [c["file"] for p in toc["parts"] for c in p["chapters"]]
     return [toc["root"]] + chapters
+
+
+def needs_chromium(what):
+    """A mark that skips a module's tests, saying why, without Chromium.
+
+    ``CONVNOTES_BROWSER`` names another Chromium-based browser (CI has
+    Chrome); otherwise ``chromium`` or ``chromium-browser`` on the PATH.
+    """
+    return pytest.mark.skipif(
+        make_pdf.chromium() is None,
+        reason="no Chromium browser found: install Debian's `chromium` "
+        f"package (`apt-get install chromium`, as .ci/run does) to {what}",
+    )
+
+
+def sync_playwright():
+    """Playwright's synchronous API, or skip: it is installed by setup."""
+    return pytest.importorskip(
+        "playwright.sync_api",
+        reason="playwright is not installed: run `make setup`",
+    ).sync_playwright
+
+
+@pytest.fixture(scope="session")
+def server(built):
+    """The built book, served on a free localhost port: its address."""
+    result, html_dir = built
+    assert result.returncode == 0, result.stderr[-2000:]
+    with make_pdf.serve(html_dir) as address:
+        yield address
+
+
+# One Playwright at a time per thread: each module that asks for a browser
+# gets its own, closed when the module ends, so the next can start one.
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium, for one test module."""
+    with sync_playwright()() as playwright:
+        chrome = make_pdf.launch(playwright)
+        yield chrome
+        chrome.close()
 
 
 @pytest.fixture(scope="session")

@@ -7,63 +7,14 @@ under ``_build/test-artifacts/screenshots/`` (``phone_*.png`` at 390 px).
 Without a Chromium the tests skip, saying so (``.ci/run`` installs it).
 """
 
-import functools
-import http.server
-import os
 import re
-import shutil
-import threading
 
 import pytest
 
-from conftest import ROOT, toc_pages
+from conftest import ROOT, needs_chromium, toc_pages
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="playwright is not installed: run `make setup`",
-)
-# CONVNOTES_BROWSER names another Chromium-based browser (CI has Chrome)
-CHROMIUM = (
-    os.environ.get("CONVNOTES_BROWSER")
-    or shutil.which("chromium")
-    or shutil.which("chromium-browser")
-)
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no Chromium browser found: install Debian's `chromium` package "
-    "(`apt-get install chromium`, as .ci/run does) to run the browser tests",
-)
+pytestmark = needs_chromium("run the browser tests")
 SCREENSHOTS = ROOT / "_build" / "test-artifacts" / "screenshots"
-
-
-@pytest.fixture(scope="session")
-def server(built):
-    result, html_dir = built
-    assert result.returncode == 0
-    handler = functools.partial(
-        QuietHandler, directory=str(html_dir)
-    )  # serves the built book
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-# One Playwright at a time per thread: this module's closes when the module
-# ends, so other modules (tests/test_pdf.py) can start their own.
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox"]
-        )
-        yield chromium
-        chromium.close()
 
 
 LAPTOP = {"width": 1280, "height": 900}

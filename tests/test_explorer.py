@@ -10,37 +10,20 @@ Pages are served from localhost and every other host is refused. Without a
 Chromium the tests skip, saying so, as tests/test_browser.py does.
 """
 
-import functools
-import http.server
 import itertools
 import json
 import math
-import os
-import shutil
-import threading
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 import convnotes as cn
+from conftest import needs_chromium
 from convnotes.arguments import window_args
 from convnotes.geometry import window_reads
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="playwright is not installed: run `make setup`",
-)
-CHROMIUM = (
-    os.environ.get("CONVNOTES_BROWSER")
-    or shutil.which("chromium")
-    or shutil.which("chromium-browser")
-)
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no Chromium browser found: install Debian's `chromium` package "
-    "(`apt-get install chromium`, as .ci/run does) to run the browser tests",
-)
+pytestmark = needs_chromium("run the browser tests")
 PAGE = "book/explorer.html"
 FIELDS = [
     "explorer-input-size",
@@ -62,36 +45,11 @@ SETTINGS = [
 ]
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def html_dir(built):
     result, html = built
     assert result.returncode == 0, result.stderr[-2000:]
     return html
-
-
-@pytest.fixture(scope="module")
-def server(html_dir):
-    handler = functools.partial(QuietHandler, directory=str(html_dir))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
-
-# One Playwright at a time: this module's closes when the module ends.
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox"]
-        )
-        yield chromium
-        chromium.close()
 
 
 class Tab:

@@ -180,3 +180,12 @@ def test_teaching_flipped_kernel_route_equals_the_transposed_convolution():
         grad.conv2d_input(x.shape, w, g, padding=1, dilation=2, groups=2),
         **TOL,
     )
+
+
+def test_teaching_flipped_kernel_route_refuses_padding_past_the_kernel():
+    x, w, g, args = stride_one_case(1, 2, 5, 3, 1, 1)
+    with pytest.raises(ValueError, match=r"padding=3 .* = \(2, 1\)") as error:
+        grad.input_grad_flipped(g, w, padding=3)
+    assert "weight.shape=(" in str(error.value)
+    with pytest.raises(ValueError, match=r"padding=\(0, 5\)"):
+        grad.input_grad_flipped(g, w, padding=(0, 5), dilation=2)

@@ -13,19 +13,9 @@ import shutil
 
 import pytest
 
-from conftest import OFFLINE, ROOT
+from conftest import OFFLINE, ROOT, make_pdf, needs_chromium, sync_playwright
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="playwright is not installed: run `make setup`",
-)
-import make_pdf  # noqa: E402
-
-pytestmark = pytest.mark.skipif(
-    make_pdf.chromium() is None,
-    reason="no Chromium browser found: install Debian's `chromium` package "
-    "(`apt-get install chromium`, as .ci/run does) to print the book",
-)
+pytestmark = needs_chromium("print the book")
 ARTIFACT = ROOT / "_build" / "test-artifacts" / "convnotes.pdf"
 # text of the theme's chrome and of the animations' controls, all in the
 # page Chromium prints (test_the_checks_look_for_text_the_page_has): none of
@@ -303,10 +293,8 @@ def printed(single):
 
 def print_html(html):
     """A PDF of ``html`` as make_pdf prints: A4, bookmarks, page numbers."""
-    with sync_api.sync_playwright() as playwright:
-        chrome = playwright.chromium.launch(
-            executable_path=make_pdf.chromium(), args=["--no-sandbox"]
-        )
+    with sync_playwright()() as playwright:
+        chrome = make_pdf.launch(playwright)
         try:
             page = chrome.new_page()
             page.set_content(html)

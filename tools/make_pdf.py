@@ -74,6 +74,13 @@ def chromium():
     )
 
 
+def launch(playwright, browser=None):
+    """Headless Chromium: ``browser``, or the one :func:`chromium` finds."""
+    return playwright.chromium.launch(
+        executable_path=browser or chromium(), args=["--no-sandbox"]
+    )
+
+
 def read_toc(source=ROOT):
     """The root page and parts of ``_toc.yml``: (root, [(caption, docs)])."""
     toc = yaml.safe_load((Path(source) / "_toc.yml").read_text())
@@ -285,9 +292,7 @@ def print_book(html_dir, output=PDF, toc=None, browser=None, log=print):
     output.parent.mkdir(parents=True, exist_ok=True)
     errors, refused = [], []
     with serve(html_dir) as server, sync_playwright() as playwright:
-        chrome = playwright.chromium.launch(
-            executable_path=browser, args=["--no-sandbox"]
-        )
+        chrome = launch(playwright, browser)
         try:
             context = chrome.new_context(color_scheme="light")
             page = context.new_page()

@@ -23,16 +23,16 @@ def weight_grad_per_tap(x, g, weight_shape, args):
     Flatten the input and the output gradient into rows of one common width
     (the wider of the two, the other given zero columns on the right; for a
     "same" convolution both already have it). Output pixel ``q`` (flattened)
-    meets, under tap ``(u, v)``, input pixel ``q + a * width + c`` with row
-    shift ``a = u * d - top`` and column shift ``c = v * d - left``: so each
+    meets, under tap ``(u, v)``, input pixel ``q + dr * width + dc`` with row
+    shift ``dr = u * d - top`` and column shift ``dc = v * d - left``: so each
     tap is a matrix product of ``g_flat`` with a *shifted view* of ``x_flat``,
     with no padding and no copy. Two things need care:
 
-    - where the input row ``i + a`` is padding, the run is cut short: only
+    - where the input row ``i + dr`` is padding, the run is cut short: only
       the rows of ``g`` whose input row exists take part;
-    - where ``j + c`` falls off the left or right edge, the flat index runs
+    - where ``j + dc`` falls off the left or right edge, the flat index runs
       into the neighbouring row instead of the padding. Those few products
-      (``|c|`` pixels per row) are computed separately and subtracted
+      (``|dc|`` pixels per row) are computed separately and subtracted
       (:func:`_wrapped_terms`).
 
     The products run over blocks of output rows of at most
@@ -61,17 +61,17 @@ def weight_grad_per_tap(x, g, weight_shape, args):
     shifts = [
         (u * d_h - top, v * d_w - left) for u in range(kH) for v in range(kW)
     ]
-    runs = [_run(a, c, H, H_out, width) for a, c in shifts]
+    runs = [_run(dr, dc, H, H_out, width) for dr, dc in shifts]
     row_bytes = max(1, N * (C_out + C_in_g * G) * width * x.element_size())
     block = max(1, ROW_BLOCK_BYTES // row_bytes) * width
     taps = x.new_zeros(
         kH * kW, N * G, left_factor.shape[1], right_factor.shape[1]
     )
     for first in range(0, H_out * width, block):
-        for tap, ((a, c), run) in enumerate(zip(shifts, runs, strict=True)):
+        for tap, ((dr, dc), run) in enumerate(zip(shifts, runs, strict=True)):
             lo, hi = max(first, run.start), min(first + block, run.stop)
             if lo < hi:
-                shift = a * width + c
+                shift = dr * width + dc
                 g_run = g_flat[:, :, lo:hi]
                 x_run = x_flat[:, :, lo + shift : hi + shift]  # a view
                 left_run, right_run = (
@@ -91,49 +91,49 @@ def _pixel_major(flat):
     return flat.shape[1] > 1 and flat.stride(1) == 1 and flat.shape[2] > 1
 
 
-def _run(a, c, H, H_out, width):
-    """Flat output positions whose input pixel, shifted by (a, c), is inside.
+def _run(dr, dc, H, H_out, width):
+    """Flat output positions whose input pixel, shifted by (dr, dc), is inside.
 
-    Output rows ``i`` with ``0 <= i + a < H``; in the first row the ``-c``
-    pixels before the image start are left out, in the last row the ``c``
+    Output rows ``i`` with ``0 <= i + dr < H``; in the first row the ``-dc``
+    pixels before the image start are left out, in the last row the ``dc``
     after its end. Empty when the tap only ever reads padding.
     """
-    first_row, end_row = max(0, -a), min(H_out, H - a)
-    if first_row >= end_row or abs(c) >= width:
+    first_row, end_row = max(0, -dr), min(H_out, H - dr)
+    if first_row >= end_row or abs(dc) >= width:
         return range(0)
-    return range(first_row * width + max(0, -c), end_row * width - max(0, c))
+    return range(first_row * width + max(0, -dc), end_row * width - max(0, dc))
 
 
 def _wrapped_terms(x_wide, g_wide, shifts, runs, G):
     """The products each tap's flat run took across a row edge.
 
-    With ``c < 0`` the first ``-c`` output pixels of each row (but the run's
+    With ``dc < 0`` the first ``-dc`` output pixels of each row (but the run's
     first row, already cut) read the end of the input row above; with
-    ``c > 0`` the last ``c`` pixels of each row (but the run's last) read the
+    ``dc > 0`` the last ``dc`` pixels of each row (but the run's last) read the
     start of the row below. The columns involved are gathered once per column
-    shift ``c``. Yields ``(tap, terms)``, one product per (image, group):
+    shift ``dc``. Yields ``(tap, terms)``, one product per (image, group):
     ``terms`` has shape ``(N * G, C_out / G, C_in / G)``.
     """
     width = g_wide.shape[3]
     columns = {}
-    for tap, ((a, c), run) in enumerate(zip(shifts, runs, strict=True)):
-        if c == 0 or len(run) == 0:
+    for tap, ((dr, dc), run) in enumerate(zip(shifts, runs, strict=True)):
+        if dc == 0 or len(run) == 0:
             continue
-        if c not in columns:
-            g_cols = slice(None, -c) if c < 0 else slice(width - c, None)
-            x_cols = slice(width + c, None) if c < 0 else slice(None, c)
-            columns[c] = (
+        if dc not in columns:
+            g_cols = slice(None, -dc) if dc < 0 else slice(width - dc, None)
+            x_cols = slice(width + dc, None) if dc < 0 else slice(None, dc)
+            columns[dc] = (
                 _by_group(g_wide[..., g_cols], G),
                 _by_group(x_wide[..., x_cols], G),
             )
-        g_cols, x_cols = columns[c]
+        g_cols, x_cols = columns[dc]
         first_row, end_row = run.start // width, -(-run.stop // width)
-        if c < 0:
+        if dc < 0:
             g_part = g_cols[:, :, first_row + 1 : end_row]
-            x_part = x_cols[:, :, first_row + a : end_row + a - 1]
+            x_part = x_cols[:, :, first_row + dr : end_row + dr - 1]
         else:
             g_part = g_cols[:, :, first_row : end_row - 1]
-            x_part = x_cols[:, :, first_row + a + 1 : end_row + a]
+            x_part = x_cols[:, :, first_row + dr + 1 : end_row + dr]
         yield tap, g_part.flatten(2) @ x_part.flatten(2).transpose(1, 2)
 
 
