@@ -104,15 +104,16 @@ class Wrong(Exception):
 
 
 def number(answer, expected, name, hint=""):
-    """A number equal to ``expected`` (to 1e-9 relative), else ``Wrong``."""
+    """A number equal to ``expected`` (to 1e-9 relative), else ``Wrong``.
+
+    The message does not give the expected value away: the hint leads to it.
+    """
     try:
         value = float(answer)
     except (TypeError, ValueError):
         raise Wrong(f"{name} should be a number, got {answer!r}.") from None
     if abs(value - expected) > 1e-9 * max(1.0, abs(expected)):
-        raise Wrong(
-            f"{name} is {value:g}, expected {expected:g}.{_hint(hint)}"
-        )
+        raise Wrong(f"{name} is {value:g}, {NOT_RIGHT}.{_hint(hint)}")
 
 
 def parts(answer, count, what):
@@ -122,10 +123,12 @@ def parts(answer, count, what):
     return tuple(answer)
 
 
-def tensor(answer, expected, name, hint="", tol=1e-6):
+def tensor(answer, expected, name, hint="", tol=1e-6, reveal=False):
     """A tensor (or nested list) close to ``expected``, else ``Wrong``.
 
-    The message names the first entry that is wrong.
+    The message names the first entry that is wrong, and with ``reveal`` what
+    it should be (for a function's output, where that helps to find the bug;
+    not for a prediction, where it would give the answer away).
     """
     try:
         value = torch.as_tensor(answer, dtype=torch.float64)
@@ -144,9 +147,11 @@ def tensor(answer, expected, name, hint="", tol=1e-6):
     if not bool(close.all()):
         index = tuple(int(i) for i in (~close).nonzero()[0])
         where = f"{name}[{', '.join(map(str, index))}]" if index else name
+        should = (
+            f"expected {expected[index].item():g}" if reveal else NOT_RIGHT
+        )
         raise Wrong(
-            f"{where} is {value[index].item():g}, expected "
-            f"{expected[index].item():g}.{_hint(hint)}"
+            f"{where} is {value[index].item():g}, {should}.{_hint(hint)}"
         )
 
 
@@ -176,12 +181,15 @@ def function(answer, reference, cases, name, hint=""):
         for i, (g, e) in enumerate(zip(got, expected, strict=True)):
             label = f"output {i}" if len(expected) > 1 else "the result"
             try:
-                tensor(g, e, label)
+                tensor(g, e, label, reveal=True)
             except Wrong as wrong:
                 raise Wrong(
                     f"for {name}({shapes}): {wrong}{_hint(hint)}"
                 ) from None
     return f"right on {len(cases)} test inputs."
+
+
+NOT_RIGHT = "not the right value"  # what a wrong prediction is told
 
 
 def _hint(hint):

@@ -101,6 +101,14 @@ def gaussian_blur(x, sigma, radius, dtype=None):
     return F.conv2d(rows, line.view(1, 1, 1, size), padding=(0, radius))
 
 
+def gaussian_blur_2d(x, sigma, radius):
+    """The right values, but from one 2-D convolution."""
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype)
+    line = torch.exp(-(t**2) / (2 * sigma**2))
+    square = torch.outer(line, line) / line.sum() ** 2
+    return F.conv2d(x, square.view(1, 1, *square.shape), padding=radius)
+
+
 def box_blur():
     blurred = torch.zeros(5, 5)
     blurred[1:4, 1:4] = 1
@@ -112,15 +120,16 @@ def output_entry(x, weight, bias, n, o, i, j):
     return bias[o] + (weight[o] * x[n, :, i : i + kH, j : j + kW]).sum()
 
 
-def tiled_weight_grad(x, grad_output, kernel_size):
-    N, C_in = x.shape[:2]
-    _, C_out, H_out, W_out = grad_output.shape
-    kH, kW = kernel_size
+def tiled_conv2d(x, weight):
+    """A right answer to ex-fast-tiles: the convolution, one product."""
+    N, C_in, H, W = x.shape
+    C_out, _, kH, kW = weight.shape
+    H_out, W_out = H // kH, W // kW
     reached = x[:, :, : H_out * kH, : W_out * kW]  # what the windows read
     tiles = reached.reshape(N, C_in, H_out, kH, W_out, kW)
     tiles = tiles.permute(0, 2, 4, 1, 3, 5).reshape(-1, C_in * kH * kW)
-    rows = grad_output.permute(0, 2, 3, 1).reshape(-1, C_out)
-    return (rows.T @ tiles).view(C_out, C_in, kH, kW)
+    rows = tiles @ weight.reshape(C_out, -1).T  # (pixels, C_out)
+    return rows.view(N, H_out, W_out, C_out).permute(0, 3, 1, 2)
 
 
 class Conv2dClosed(torch.autograd.Function):
@@ -153,19 +162,19 @@ CASES = {
     "ex-fast-blocks": (
         (294912, 10, 26),
         [
-            ((73728, 10, 26), "is 73728, expected 294912"),
-            ((294912, 8, 26), "number of blocks is 8, expected 10"),
-            ((294912, 10, 28), "output rows is 28, expected 26"),
+            ((73728, 10, 26), "is 73728, not the right value"),
+            ((294912, 8, 26), "number of blocks is 8, not the right value"),
+            ((294912, 10, 28), "output rows is 28, not the right value"),
         ],
     ),
     "ex-fast-tiles": (
-        tiled_weight_grad,
-        [(lambda x, g, ks: 2 * tiled_weight_grad(x, g, ks), "the result")],
+        tiled_conv2d,
+        [(lambda x, w: 2 * tiled_conv2d(x, w), "the result")],
     ),
     "ex-hand-arange": (
         [[8, 12], [20, 24]],
         [
-            ([[8, 12], [20, 23]], "w.grad[1, 1] is 23, expected 24"),
+            ([[8, 12], [20, 23]], "w.grad[1, 1] is 23, not the right value"),
             (torch.ones(3, 3), "shape (3, 3), expected (2, 2)"),
             ("8 12 20 24", "tensor or a nested list"),
         ],
@@ -173,7 +182,7 @@ CASES = {
     "ex-hand-centre": (
         (36, 0, 1),
         [
-            ((9, 1, 2), "centre's gradient is 9, expected 36"),
+            ((9, 1, 2), "centre's gradient is 9, not the right value"),
             (36, "tuple of 3"),
         ],
     ),
@@ -190,7 +199,7 @@ CASES = {
         [
             ((2, [(5, c) for c in range(6)]), "pixel (0, 5) gets no gradient"),
             ((2, [(4, 4), (5, 5)]), "gets no gradient"),
-            ((3, []), "output size is 3, expected 2"),
+            ((3, []), "output size is 3, not the right value"),
         ],
     ),
     "ex-channels-weight-grad": (
@@ -212,24 +221,24 @@ CASES = {
         (1, 2, 1, 2),
         [
             ((2, 1, 2, 1), "go after the image"),
-            ((1, 1, 1, 1), "is 1, expected 2"),
+            ((1, 1, 1, 1), "is 1, not the right value"),
         ],
     ),
     "ex-size-stem": (
         (112, 56),
-        [((113, 57), "113, expected 112"), (112, "tuple")],
+        [((113, 57), "113, not the right value"), (112, "tuple")],
     ),
     "ex-size-stride32": (
         (4, (128, 159), 22),
         [
             ((4, (128, 160), 22), "largest input size is 160"),
-            ((4, (128, 159), 0), "output_padding is 0, expected 22"),
+            ((4, (128, 159), 0), "output_padding is 0, not the right value"),
         ],
     ),
     "ex-size-dilated-same": (
         (4, (1, 2)),
         [
-            ((2, (1, 2)), "padding is 2, expected 4"),
+            ((2, (1, 2)), "padding is 2, not the right value"),
             ((4, (2, 1)), "before is 2"),
         ],
     ),
@@ -258,7 +267,7 @@ CASES = {
     ),
     "ex-unfold-shape": (
         ((16, 75, 1024), 25),
-        [(((16, 3, 1024), 1), "the shape[1] is 3, expected 75")],
+        [(((16, 3, 1024), 1), "the shape[1] is 3, not the right value")],
     ),
     "ex-unfold-1x1": (
         conv1x1,
@@ -270,9 +279,9 @@ CASES = {
     ),
     "ex-validate-bias": (
         0.125,
-        [(1.0, "is 1, expected 0.125"), (torch.ones(3), "one number")],
+        [(1.0, "is 1, not the right value"), (torch.ones(3), "one number")],
     ),
-    "ex-closed-full": ((4, 28), [((4, 32), "is 32, expected 28")]),
+    "ex-closed-full": ((4, 28), [((4, 32), "is 32, not the right value")]),
     "ex-closed-1x1": (
         weight_grad_1x1,
         [(lambda x, g: weight_grad_1x1(x, g).t(), "has shape")],
@@ -309,7 +318,7 @@ CASES = {
     ),
     "ex-intro-shapes": (
         (8, 16, 28, 28),
-        [((8, 3, 28, 28), "the shape[1] is 3, expected 16")],
+        [((8, 3, 28, 28), "the shape[1] is 3, not the right value")],
     ),
     "ex-intro-weight": (
         ((16, 3, 5, 3), 736),
@@ -329,11 +338,22 @@ CASES = {
     ),
     "ex-apps-sobel-step": (
         (4, 4, 0),
-        [((-4, 4, 0), "column 4 is -4, expected 4")],
+        [
+            ((-4, 4, 0), "column 4 is -4, not the right value"),
+            ((-4, -4, 0), "you flipped the kernel"),
+        ],
     ),
     "ex-apps-box": (
         box_blur(),
-        [(torch.eye(5), "the blurred image[0, 0] is 1, expected 0")],
+        [(torch.eye(5), "the blurred image[0, 0] is 1, not the right value")],
+    ),
+    "ex-apps-crawl": (
+        (1 - 1 / 2009) ** 1500,
+        [
+            (1 - 1500 / 2009, "they do not add up"),
+            (1 / 2009, "the fraction left is 0.000497"),
+            ("half", "should be a number"),
+        ],
     ),
     "ex-apps-separable": (
         gaussian_blur,
@@ -352,6 +372,7 @@ CASES = {
                 ),
                 "build the kernel with dtype=x.dtype",
             ),
+            (gaussian_blur_2d, "not one 2-D kernel"),
         ],
     ),
     "ex-chain-stride2": (
@@ -407,6 +428,23 @@ def test_a_typical_wrong_answer_is_explained(label, wrong, words):
     assert repr(feedback).startswith(f"✗ {label}: ")
     assert words in feedback.message, feedback.message
     assert not feedback.message.startswith("not yet"), feedback.message
+
+
+def test_apps_separable_wants_two_1d_convolutions_and_restores_conv2d():
+    refused = check("ex-apps-separable", gaussian_blur_2d)
+    assert not refused
+    assert "kernels of size 7×7" in refused.message, refused.message
+    assert check("ex-apps-separable", gaussian_blur)
+
+    def columns_then_rows(x, sigma, radius):
+        t = torch.arange(-radius, radius + 1, dtype=x.dtype)
+        line = torch.exp(-(t**2) / (2 * sigma**2))
+        line = (line / line.sum()).view(1, 1, 1, -1)
+        cols = F.conv2d(x, line, padding=(0, radius))
+        return F.conv2d(cols, line.transpose(-1, -2), padding=(radius, 0))
+
+    assert check("ex-apps-separable", columns_then_rows)
+    assert F.conv2d is torch.conv2d  # the counting wrapper is gone
 
 
 def test_an_unknown_label_lists_the_known_ones():
@@ -559,3 +597,26 @@ def test_no_hint_gives_the_answer_away():
 )
 def test_a_hint_that_gives_the_answer_away_is_caught(label, hint, leaked):
     assert leaks(label, hint) == leaked
+
+
+def test_a_wrong_prediction_is_not_told_the_answer():
+    with pytest.raises(checking.Wrong) as wrong:
+        checking.number(113, 112, "the size", hint="count the windows")
+    assert "112" not in str(wrong.value)
+    assert "113" in str(wrong.value) and "count the windows" in str(
+        wrong.value
+    )
+    with pytest.raises(checking.Wrong) as wrong:
+        checking.tensor([[1.0, 7.0]], [[1.0, 2.0]], "w.grad")
+    assert "w.grad[0, 1] is 7" in str(wrong.value)
+    assert "2" not in str(wrong.value).replace("w.grad[0, 1]", "")
+
+
+def test_a_wrong_function_is_told_the_expected_entry():
+    def reference(t):
+        return t * 2
+
+    with pytest.raises(checking.Wrong, match=r"is 3, expected 4"):
+        checking.function(
+            lambda t: t + 1, reference, [(torch.ones(1) * 2,)], "f"
+        )

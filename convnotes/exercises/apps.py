@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import torch
 import torch.nn.functional as F
 
@@ -28,14 +30,28 @@ from ..checking import (
 def _(answer):
     """S_x's response (column 4, column 5, column 8) on a step at column 5."""
     col4, col5, col8 = parts(answer, 3, "(column 4, column 5, column 8)")
+    if _same(col4, -4) and _same(col5, -4):
+        raise Wrong(
+            "both responses have the wrong sign: you flipped the kernel. "
+            "F.conv2d is a correlation: the window's right column meets "
+            "S_x's right column."
+        )
     hint = (
-        "the right column of the window weighs 1 + 2 + 1, "
-        "the left -(1 + 2 + 1)."
+        "which of the window's three columns read ones, and what does S_x "
+        "weigh each column with?"
     )
     number(col4, 4, "the response in column 4", hint)
     number(col5, 4, "the response in column 5", hint)
     number(col8, 0, "the response in column 8", "both outer columns are ones.")
     return "right: 4 on both sides of the step, 0 on flat ground."
+
+
+def _same(value, expected):
+    """Whether ``value`` is the number ``expected``; False if not a number."""
+    try:
+        return abs(float(value) - expected) < 1e-9
+    except (TypeError, ValueError):
+        return False
 
 
 @checker(
@@ -96,7 +112,7 @@ def _(answer):
 
     if not callable(answer):
         raise Wrong(f"pass the function itself, got {type(answer).__name__}.")
-    return function(
+    said = function(
         yours,
         reference,
         cases,
@@ -104,6 +120,32 @@ def _(answer):
         "normalise the 1-D kernel to sum 1, and pad each 1-D convolution "
         "only along the direction its kernel extends.",
     )
+    x, sigma, radius = cases[0]
+    kernels = _conv2d_kernels(answer, x, sigma, radius)
+    size = 2 * radius + 1
+    if sorted(kernels) != [(1, size), (size, 1)]:
+        made = ", ".join(f"{h}×{w}" for h, w in kernels) or "none"
+        raise Wrong(
+            f"the values are right, but gaussian_blur(x, {sigma}, {radius}) "
+            f"called F.conv2d with kernels of size {made}: the exercise "
+            f"asks for two 1-D convolutions, one {size}×1 and one 1×{size} "
+            "(either order), not one 2-D kernel."
+        )
+    return said
+
+
+def _conv2d_kernels(answer, x, sigma, radius):
+    """The (height, width) of each kernel ``answer`` gives ``F.conv2d``."""
+    kernels = []
+    conv2d = F.conv2d
+
+    def counting(input, weight, *args, **kwargs):
+        kernels.append(tuple(weight.shape[-2:]))
+        return conv2d(input, weight, *args, **kwargs)
+
+    with mock.patch("torch.nn.functional.conv2d", counting):
+        answer(x, sigma, radius)
+    return kernels
 
 
 def _runs_in_float32(answer, x, sigma, radius):
@@ -113,3 +155,36 @@ def _runs_in_float32(answer, x, sigma, radius):
     except Exception:  # the learner's error, whatever its cause
         return False
     return True
+
+
+@checker(
+    "ex-apps-crawl",
+    hint=(
+        "one step keeps the same fraction of that error, whatever the error "
+        "is; so do the next steps, and fractions of fractions multiply."
+    ),
+)
+def _(answer):
+    """The fraction of the weakest direction's error left after descend."""
+    expected = (1 - 1 / 2009) ** 1500
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        raise Wrong(
+            f"the fraction left should be a number, got {answer!r}."
+        ) from None
+    if abs(value - expected) > 0.005:
+        hint = (
+            "what does one step leave of the error, and what do the steps "
+            "after it do to what is left?"
+        )
+        if abs(value - (1 - 1500 / 2009)) < 0.005:
+            hint = "the steps' factors multiply: they do not add up."
+        raise Wrong(
+            f"the fraction left is {value:g}, not the right value. "
+            f"Hint: {hint}"
+        )
+    return (
+        f"right: {expected:.2f} of it is left after 1500 steps, so plain "
+        "gradient descent crawls."
+    )

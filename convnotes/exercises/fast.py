@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
-from .. import grad
 from ..arguments import conv2d_args
 from ..checking import checker, function, number, parts, random
 from ..fast import unfold
@@ -50,8 +50,8 @@ def _(answer):
         rows,
         first,
         "the first block's output rows",
-        "bands of nearly equal height, all but the last the same: "
-        "ceil(H_out / ceil(H_out / rows)).",
+        "read the two ceilings in the source of blocks: the bands are of "
+        "nearly equal height, not as many rows as fit.",
     )
     return (
         f"right: {per_row} bytes a row, {len(blocks)} blocks, "
@@ -62,31 +62,29 @@ def _(answer):
 @checker(
     "ex-fast-tiles",
     hint=(
-        "read 'Windows that do not overlap': the weight gradient sums, over "
-        "tiles, each tile's output gradient times the tile. Start by cutting "
-        "a small x, e.g. torch.arange(16.0).view(1, 1, 4, 4), into its 2×2 "
-        "tiles with reshape and permute, and print them."
+        "read 'Windows that do not overlap': each tile's outputs are the "
+        "kernel matrix times the tile. Start by cutting a small x, e.g. "
+        "torch.arange(16.0).view(1, 1, 4, 4), into its 2×2 tiles with "
+        "reshape and permute, and print them."
     ),
 )
 def _(answer):
-    """A function ``tiled_weight_grad(x, grad_output, kernel_size)``."""
+    """A function ``tiled_conv2d(x, weight)``."""
 
-    def reference(x, grad_output, kernel_size):
-        weight_size = (grad_output.shape[1], x.shape[1], *kernel_size)
-        return grad.conv2d_weight(
-            x, weight_size, grad_output, stride=kernel_size
-        )
+    def reference(x, weight):
+        return F.conv2d(x, weight, stride=weight.shape[2:])
 
     cases = [
-        (random(2, 3, 8, 12, seed=1), random(2, 5, 2, 3, seed=2), (4, 4)),
-        (random(1, 2, 7, 10, seed=3), random(1, 4, 3, 3, seed=4), (2, 3)),
+        (random(2, 3, 8, 12, seed=1), random(5, 3, 4, 4, seed=2)),
+        (random(1, 2, 7, 10, seed=3), random(4, 2, 2, 3, seed=4)),
     ]
     return function(
         answer,
         reference,
         cases,
-        "tiled_weight_grad",
+        "tiled_conv2d",
         "check one tile: the tile of image 0's output pixel (0, 0) must be "
-        "x[0, :, :kH, :kW], and grad_output's entries must come in the same "
-        "order of (image, output row, output column) as your tiles.",
+        "x[0, :, :kH, :kW], and the output must have the shape "
+        "(N, C_out, H_out, W_out), in the order of (image, output row, "
+        "output column) of your tiles.",
     )

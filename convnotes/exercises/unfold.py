@@ -29,7 +29,9 @@ def _(answer):
         ratio,
         25,
         "the ratio",
-        "with padding 2 there are 32×32 windows of 3·25 entries each.",
+        "count the windows (with this padding, how does the output's size "
+        "compare with the input's?) and the entries in one column, then "
+        "divide the result's number of entries by the input's.",
     )
     return "right: (16, 75, 1024), 25 times the input."
 
@@ -62,10 +64,10 @@ def _(answer):
 @checker(
     "ex-unfold-implement",
     hint=(
-        "start from 'The backward pass, from the chain rule on the matrix "
-        "form': step 1 gives each image's column gradient, step 2 names "
-        "what puts columns back onto the image; the backward of "
-        "cn.unfold.Conv2dUnfold shows both in code."
+        "go backward through the forward pass of 'The backward pass, from "
+        "the chain rule on the matrix form': first from the upstream "
+        "gradient to the columns' gradient, then from the columns back "
+        "onto the image."
     ),
 )
 def _(answer):

@@ -10,9 +10,9 @@ from ..checking import Wrong, checker, number
 @checker(
     "ex-validate-bias",
     hint=(
-        "when every input to the LeakyReLU is positive it passes gradients "
-        "unchanged; the mean gives each output the gradient 1 / (number of "
-        "outputs), and a bias is added to every output of its channel."
+        "follow the gradient back from the loss: what the mean gives each "
+        "output, what the LeakyReLU does to it for a positive input, and "
+        "which outputs one channel's bias is added to."
     ),
 )
 def _(answer):
@@ -27,7 +27,7 @@ def _(answer):
             value,
             0.125,
             "the bias gradient",
-            "the mean spreads 1 over all outputs; "
-            "one channel holds 1/8 of them.",
+            "count the outputs the mean averages over, and those one "
+            "channel's bias is added to.",
         )
     return "right: 1/8 for every channel."

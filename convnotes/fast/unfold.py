@@ -48,10 +48,11 @@ def unfold_padded(padded, kernel_size, args, out=None):
     windows = windows[..., ::d_h, ::d_w]  # every d-th tap: (..., kH, kW)
     # the one copy: channel-major columns, as F.unfold lays them out
     columns = windows.permute(0, 1, 4, 5, 2, 3)
-    L = windows.shape[2] * windows.shape[3]
+    count = windows.shape[2] * windows.shape[3]  # windows: H_out * W_out
     if out is None:
-        return columns.reshape(N, C * kH * kW, L)
-    return _shaped(out, columns.shape).copy_(columns).view(N, C * kH * kW, L)
+        return columns.reshape(N, C * kH * kW, count)
+    copied = _shaped(out, columns.shape).copy_(columns)
+    return copied.view(N, C * kH * kW, count)
 
 
 def _shaped(buffer, shape):
@@ -70,7 +71,7 @@ def fold_padded(cols, padded_size, kernel_size, args, out=None):
     taps = cols.view(N, C, kH, kW, *args.output_size)
     padded = cols.new_zeros(N, C, *padded_size) if out is None else out
     for u, v, rows, cols_ in tap_slices(args, kernel_size):
-        padded[:, :, rows, cols_] += taps[:, :, u, v]
+        padded[:, :, rows, cols_].add_(taps[:, :, u, v])  # in place, a view
     return padded
 
 
@@ -268,7 +269,7 @@ def _block_pixels(block, N):
 
 
 def _matrix_sizes(input, weight, args):
-    """(N, groups, C_out per group, rows of a group's columns, L)."""
+    """(N, groups, C_out per group, rows of a group's columns, windows)."""
     N, G = input.shape[0], args.groups
     C_out, C_in_g, kH, kW = weight.shape
     H_out, W_out = args.output_size
