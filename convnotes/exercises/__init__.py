@@ -7,8 +7,9 @@ says what is right, the first place it is wrong, and a hint::
     >>> check("ex-size-stem", (112, 56))
     ✓ ex-size-stem: right: 224 -> 112 -> 56.
     >>> check("ex-size-stem", (113, 57))  # doctest: +NORMALIZE_WHITESPACE
-    ✗ ex-size-stem: the size after the 7×7 layer is 113, expected 112.
-      Hint: floor((224 + 2*3 - 7) / 2) + 1.
+    ✗ ex-size-stem: the size after the 7×7 layer is 113, not the right
+      value. Hint: the 7×7 layer has padding 3 and stride 2; put them in the
+      formula.
 
 An answer that is still ``...``, or holds one in its tuples or lists (the
 student edition's answer cells start that way), is not yet an answer: the

@@ -22,13 +22,14 @@ def _(answer):
         first,
         112,
         "the size after the 7×7 layer",
-        "floor((224 + 2*3 - 7) / 2) + 1.",
+        "the 7×7 layer has padding 3 and stride 2; put them in the formula.",
     )
     number(
         second,
         56,
         "the size after the 3×3 layer",
-        "floor((112 + 2*1 - 3) / 2) + 1.",
+        "the 3×3 layer reads the 7×7 layer's output, with padding 1 and "
+        "stride 2.",
     )
     return "right: 224 -> 112 -> 56."
 
