@@ -180,7 +180,7 @@ CASES = {
         ],
     ),
     "ex-hand-centre": (
-        (36, 0, 1),
+        (45, 1, 3),
         [
             ((9, 1, 2), "centre's gradient is 9, not the right value"),
             (36, "tuple of 3"),
@@ -220,7 +220,7 @@ CASES = {
     "ex-channels-same-even": (
         (1, 2, 1, 2),
         [
-            ((2, 1, 2, 1), "go after the image"),
+            ((2, 1, 2, 1), "other side from the"),
             ((1, 1, 1, 1), "is 1, not the right value"),
         ],
     ),
@@ -587,7 +587,7 @@ def test_no_hint_gives_the_answer_away():
     ("label", "hint", "leaked"),
     [
         ("ex-size-stem", "the sizes are 112.0 and then 56.", [56, 112]),
-        ("ex-hand-centre", "sum all of w: 36.", [36]),
+        ("ex-hand-centre", "sum all of w: 45.", [45]),
         (
             "ex-intro-entry",
             "bias[o] + (weight[o] * x[n, :, i:i + kH, j:j + kW]).sum().",

@@ -20,8 +20,8 @@ from ..checking import Wrong, checker, number, parts, tensor
 def _(answer):
     """(output size, pixels with no gradient): 6x6, 3x3, stride 2."""
     size, unused = parts(answer, 2, "(output size, unused pixels)")
-    size = size[0] if isinstance(size, tuple | list) else size
-    number(size, 2, "the output size", "floor((6 - 3) / 2) + 1.")
+    for side in size if isinstance(size, tuple | list) else (size,):
+        number(side, 2, "the output size", "count the window positions.")
     try:
         given = {(int(r), int(c)) for r, c in unused}
     except (TypeError, ValueError):
@@ -34,8 +34,8 @@ def _(answer):
         )
     if extra:
         raise Wrong(
-            f"pixel {extra[0]} is read by a window. "
-            "Hint: windows start at 0 and 2."
+            f"pixel {extra[0]} is read by a window "
+            "(plotting.usage_counts(6, 3, stride=2) counts them)."
         )
     return (
         "right: the last row and the last column (11 pixels) are never read."
@@ -59,7 +59,7 @@ def _(answer):
         answer,
         expected,
         "weight.grad[1, 2]",
-        "entry (u, v) sums channel 2's 3×3 patch starting at (u, v).",
+        "which pixels does tap (u, v) of weight[1, 2] multiply?",
     )
     return (
         "right: patch sums of input channel 2, "
@@ -79,11 +79,14 @@ def _(answer):
     """The padding (left, right, top, bottom) of "same" for a 4x4 kernel."""
     pad = parts(answer, 4, "(left, right, top, bottom)")
     if tuple(pad) == (2, 1, 2, 1):
-        raise Wrong("the extra row and column go after the image, not before.")
+        raise Wrong(
+            "your extra row and column are on the other side from the "
+            "picture's: look again at where PyTorch put them."
+        )
     tensor(
         list(pad),
         [1, 2, 1, 2],
         "(left, right, top, bottom)",
-        "3 in all per dimension (1 before, 2 after).",
+        "read each side off the picture; F.pad takes them in this order.",
     )
     return "right: one before, two after, in both directions."

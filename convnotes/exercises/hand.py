@@ -39,19 +39,28 @@ def _(answer):
     ),
 )
 def _(answer):
-    """(centre, corner, x_01) for w = torch.arange(9.0).view(3, 3)."""
+    """(centre, corner, x_01) for w = torch.arange(1.0, 10.0).view(3, 3)."""
     centre, corner, x01 = parts(answer, 3, "(centre, corner, x01)")
     number(
         centre,
-        36,
+        45,
         "the centre's gradient",
-        "every window reads it: sum all of w.",
+        "count the windows that cover the centre, and note which entry of "
+        "w each puts on it.",
     )
     number(
-        corner, 0, "the corner's gradient", "only the first window reads it."
+        corner,
+        1,
+        "the corner's gradient",
+        "which windows cover the corner pixel?",
     )
-    number(x01, 1, "x01's gradient", "two windows read it, under w00 and w01.")
-    return "right: w summed (36), w00 (0), w00 + w01 (1)."
+    number(
+        x01,
+        3,
+        "x01's gradient",
+        "list the windows that cover x01 and the entry of w each puts on it.",
+    )
+    return "right: w summed (45), w00 (1), w00 + w01 (3)."
 
 
 @checker(

@@ -22,7 +22,7 @@ def _(answer):
         grad_weight,
         [[4, 4], [4, 4]],
         "grad_weight",
-        "each weight multiplies 4 pixels, all ones.",
+        "add up the input pixels this weight multiplies, one per window.",
     )
     tensor(
         grad_input,
@@ -63,9 +63,10 @@ def _(answer):
     "ex-loops-positions",
     hint=(
         "start from conv2d_seven_loops in 'The sum, as seven loops': keep "
-        "its loops over the output position (i, j), and replace the loops "
-        "inside them by one torch.einsum, whose subscripts name the "
-        "dimensions that are summed away."
+        "only its loops over the output position (i, j), and compute the "
+        "whole output pixel, every image and output channel, with one "
+        "torch.einsum over the window; the letters left out of its output "
+        "subscripts are summed."
     ),
 )
 def _(answer):

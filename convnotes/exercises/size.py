@@ -39,9 +39,9 @@ def _(answer):
     hint=(
         "(a) is the output-size formula with no padding; (b) the floor "
         "drops a remainder: which inputs hold the same number of whole "
-        "windows? (c) a transposed convolution gives (H_in - 1)·stride + "
-        "kernel, and output_padding adds what is missing up to the size "
-        "wanted."
+        "windows? (c) a transposed convolution turns n_out pixels into "
+        "(n_out - 1)·stride + kernel, and output_padding adds what is "
+        "missing up to the size wanted."
     ),
 )
 def _(answer):
@@ -49,19 +49,27 @@ def _(answer):
     size, sizes, extra = parts(
         answer, 3, "(size, (smallest, largest), output_padding)"
     )
-    number(size, 4, "the measurement size", "floor((128 - 32) / 32) + 1.")
+    number(
+        size,
+        4,
+        "the measurement size",
+        "how many whole 32-pixel windows fit side by side?",
+    )
     smallest, largest = parts(sizes, 2, "(smallest, largest) input size")
     number(
         smallest,
         128,
         "the smallest input size",
-        "a 4th window must fit: 3*32 + 32.",
+        "the last window must still fit: where does it end?",
     )
     number(
-        largest, 159, "the largest input size", "a 5th window must not fit."
+        largest, 159, "the largest input size", "one more window must not fit."
     )
     number(
-        extra, 22, "output_padding", "the transposed size without it is 128."
+        extra,
+        22,
+        "output_padding",
+        "work out the transposed size without it and compare it with 150.",
     )
     return "right: 4×4, from any input of 128 to 159, output_padding 22."
 
@@ -71,7 +79,7 @@ def _(answer):
     hint=(
         "a kernel of size k with dilation d spans d·(k - 1) + 1 pixels, and "
         "keeping the size at stride 1 takes span - 1 pixels of padding in "
-        "all, split between the two sides; when that is odd, F.pad or "
+        "all, split between the two sides; when that is odd, "
         'plotting.plot_step with padding="same" shows where PyTorch puts '
         "the extra one."
     ),
@@ -80,20 +88,26 @@ def _(answer):
     """(padding for 5x5 dilation 2, (before, after) of "same" for 4x4)."""
     padding, split = parts(answer, 2, "(padding, (before, after))")
     number(
-        padding, 4, "the padding", "the dilated kernel spans 2*(5-1) + 1 = 9."
+        padding,
+        4,
+        "the padding",
+        "work out the dilated kernel's span first; both sides together "
+        "need span - 1.",
     )
     before, after = parts(split, 2, "(before, after)")
     number(
         before,
         1,
         "the padding before",
-        "3 in all; PyTorch puts the extra after.",
+        "the padding in all is span - 1, odd here; PyTorch puts the extra "
+        "one after.",
     )
     number(
         after,
         2,
         "the padding after",
-        "3 in all; PyTorch puts the extra after.",
+        "the padding in all is span - 1, odd here; PyTorch puts the extra "
+        "one after.",
     )
     return (
         "right: 4 on each side; for 4×4 with dilation 1, 1 before and 2 after."
