@@ -103,17 +103,24 @@ class Wrong(Exception):
     """Raised inside a checker with the message a learner should read."""
 
 
-def number(answer, expected, name, hint=""):
-    """A number equal to ``expected`` (to 1e-9 relative), else ``Wrong``.
+def number(answer, expected, name, hint="", tol=1e-9):
+    """A number equal to ``expected`` (to ``tol`` relative), else ``Wrong``.
 
     The message does not give the expected value away: the hint leads to it.
+    A large whole number is shown with its digits (``4,553,472``).
     """
     try:
         value = float(answer)
     except (TypeError, ValueError):
         raise Wrong(f"{name} should be a number, got {answer!r}.") from None
-    if abs(value - expected) > 1e-9 * max(1.0, abs(expected)):
-        raise Wrong(f"{name} is {value:g}, {NOT_RIGHT}.{_hint(hint)}")
+    if abs(value - expected) > tol * max(1.0, abs(expected)):
+        shown = f"{value:,.0f}" if _large_whole(value) else f"{value:g}"
+        raise Wrong(f"{name} is {shown}, {NOT_RIGHT}.{_hint(hint)}")
+
+
+def _large_whole(value):
+    """Whether ``value`` is a whole number that ``:g`` would round."""
+    return value.is_integer() and abs(value) >= 1e6
 
 
 def parts(answer, count, what):

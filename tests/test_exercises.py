@@ -620,3 +620,12 @@ def test_a_wrong_function_is_told_the_expected_entry():
         checking.function(
             lambda t: t + 1, reference, [(torch.ones(1) * 2,)], "f"
         )
+
+
+def test_a_large_count_is_shown_with_its_digits_and_checked_exactly():
+    with pytest.raises(checking.Wrong, match=r"is 4,553,472, not the right"):
+        checking.number(4553472, 4083072, "the count", tol=0)
+    with pytest.raises(checking.Wrong, match=r"is 2\.5, not the right"):
+        checking.number(2.5, 2, "the size")
+    result = exercises.check("ex-beyond-separable", (90316800.5, 4083072))
+    assert not result.passed and "full convolution" in result.message

@@ -7,19 +7,7 @@ from unittest import mock
 import torch
 import torch.nn.functional as F
 
-from ..checking import Wrong, checker, function, number, parts
-
-
-def count(answer, expected, name, hint):
-    """A whole number equal to ``expected``, shown with its digits."""
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        raise Wrong(f"{name} should be a number, got {answer!r}.") from None
-    if value != expected:
-        raise Wrong(
-            f"{name} is {value:,.0f}, expected {expected:,}. Hint: {hint}"
-        )
+from ..checking import checker, function, number, parts
 
 
 @checker(
@@ -61,19 +49,21 @@ def _(answer):
     """Multiply-adds: full 5x5 conv 96 -> 192, and depthwise 5x5 + 1x1."""
     full, separable = parts(answer, 2, "(full, separable)")
     pixels = 14 * 14
-    count(
+    number(
         full,
         pixels * 192 * 96 * 25,
         "the full convolution's count",
         "each output value reads every input channel through the whole "
         "kernel.",
+        tol=0,
     )
-    count(
+    number(
         separable,
         pixels * 96 * 25 + pixels * 192 * 96,
         "the separable count",
         "the depthwise layer has as many output channels as input "
         "channels, and each reads one of them; add the 1×1 layer's count.",
+        tol=0,
     )
     return f"right: {full / separable:.1f} times fewer multiply-adds."
 
