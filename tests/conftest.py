@@ -71,6 +71,41 @@ def browser():
         chrome.close()
 
 
+LAPTOP = {"width": 1280, "height": 900}
+# a phone's width (iPhone 12 to 15)
+PHONE = {"width": 390, "height": 844}
+
+
+class OfflineTab:
+    """A tab of the browser on the local server: it records console errors
+    and refuses, and records, every request to another host. A subclass
+    changes what the server sends by overriding :meth:`serve`."""
+
+    def __init__(self, browser, server, **context):
+        self.context = browser.new_context(**context)
+        self.page = self.context.new_page()
+        self.server, self.errors, self.refused = server, [], []
+        self.page.on(
+            "console",
+            lambda m: (
+                self.errors.append(m.text) if m.type == "error" else None
+            ),
+        )
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.route("**/*", self.route)
+
+    def route(self, route):
+        if route.request.url.startswith(self.server):
+            self.serve(route)
+        else:
+            self.refused.append(route.request.url)
+            route.abort()
+
+    def serve(self, route):
+        """A request to the local server: passed on as it is."""
+        route.continue_()
+
+
 @pytest.fixture(scope="session")
 def root():
     return ROOT

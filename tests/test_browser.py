@@ -11,41 +11,26 @@ import re
 
 import pytest
 
-from conftest import ROOT, needs_chromium, toc_pages
+from conftest import (
+    LAPTOP,
+    PHONE,
+    ROOT,
+    OfflineTab,
+    needs_chromium,
+    toc_pages,
+)
 
 pytestmark = needs_chromium("run the browser tests")
 SCREENSHOTS = ROOT / "_build" / "test-artifacts" / "screenshots"
 
 
-LAPTOP = {"width": 1280, "height": 900}
-# a phone's width (iPhone 12 to 15), at its pixel density
-PHONE = {"width": 390, "height": 844}
-
-
-class Page:
-    """A browser tab that records console errors and refuses other hosts."""
+class Page(OfflineTab):
+    """A tab that records console errors and refuses other hosts."""
 
     def __init__(self, browser, server, viewport=LAPTOP, scale=1):
-        self.context = browser.new_context(
-            viewport=viewport, device_scale_factor=scale
+        super().__init__(
+            browser, server, viewport=viewport, device_scale_factor=scale
         )
-        self.page = self.context.new_page()
-        self.server, self.errors, self.refused = server, [], []
-        self.page.on(
-            "console",
-            lambda m: (
-                self.errors.append(m.text) if m.type == "error" else None
-            ),
-        )
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.route("**/*", self.route)
-
-    def route(self, route):
-        if route.request.url.startswith(self.server):
-            route.continue_()
-        else:
-            self.refused.append(route.request.url)
-            route.abort()
 
     def open(self, path):
         self.page.goto(f"{self.server}/{path}", wait_until="load")
@@ -68,7 +53,7 @@ def tab(browser, server):
 
 @pytest.fixture
 def phone(browser, server):
-    tab = Page(browser, server, viewport=PHONE, scale=3)
+    tab = Page(browser, server, viewport=PHONE, scale=3)  # its pixel density
     yield tab
     tab.context.close()
 

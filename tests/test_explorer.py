@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 import convnotes as cn
-from conftest import needs_chromium
+from conftest import LAPTOP, PHONE, OfflineTab, needs_chromium
 from convnotes.arguments import window_args
 from convnotes.geometry import window_reads
 
@@ -32,8 +32,6 @@ FIELDS = [
     "explorer-padding",
     "explorer-dilation",
 ]
-LAPTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 # (n, k, s, p, d): overlapping, gapped, padded and dilated windows
 SETTINGS = [
     (5, 3, 2, 0, 1),
@@ -52,30 +50,17 @@ def html_dir(built):
     return html
 
 
-class Tab:
+class Tab(OfflineTab):
     """The explorer in a tab that records console errors, refuses other
     hosts and can serve explorer.js with a fault planted in it."""
 
     def __init__(self, browser, server, html_dir, viewport, touch=False):
-        self.context = browser.new_context(viewport=viewport, has_touch=touch)
-        self.page = self.context.new_page()
-        self.server, self.html_dir = server, html_dir
-        self.errors, self.refused, self.fault = [], [], None
-        self.page.on(
-            "console",
-            lambda m: (
-                self.errors.append(m.text) if m.type == "error" else None
-            ),
-        )
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.route("**/*", self.route)
+        self.html_dir, self.fault = html_dir, None
+        super().__init__(browser, server, viewport=viewport, has_touch=touch)
 
-    def route(self, route):
+    def serve(self, route):
         url = route.request.url
-        if not url.startswith(self.server):
-            self.refused.append(url)
-            route.abort()
-        elif self.fault and url.split("?")[0].endswith("/explorer.js"):
+        if self.fault and url.split("?")[0].endswith("/explorer.js"):
             script = (self.html_dir / "_static" / "explorer.js").read_text()
             old, new = self.fault
             assert old in script, f"the fault's text {old!r} is not there"
