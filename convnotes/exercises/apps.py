@@ -46,10 +46,10 @@ def _(answer):
     return "right: 4 on both sides of the step, 0 on flat ground."
 
 
-def _same(value, expected):
+def _same(value, expected, tol=1e-9):
     """Whether ``value`` is the number ``expected``; False if not a number."""
     try:
-        return abs(float(value) - expected) < 1e-9
+        return abs(float(value) - expected) < tol
     except (TypeError, ValueError):
         return False
 
@@ -167,23 +167,13 @@ def _runs_in_float32(answer, x, sigma, radius):
 def _(answer):
     """The fraction of the weakest direction's error left after descend."""
     expected = (1 - 1 / 2009) ** 1500
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        raise Wrong(
-            f"the fraction left should be a number, got {answer!r}."
-        ) from None
-    if abs(value - expected) > 0.005:
-        hint = (
-            "what does one step leave of the error, and what do the steps "
-            "after it do to what is left?"
-        )
-        if abs(value - (1 - 1500 / 2009)) < 0.005:
-            hint = "the steps' factors multiply: they do not add up."
-        raise Wrong(
-            f"the fraction left is {value:g}, not the right value. "
-            f"Hint: {hint}"
-        )
+    hint = (
+        "what does one step leave of the error, and what do the steps after "
+        "it do to what is left?"
+    )
+    if _same(answer, 1 - 1500 / 2009, tol=0.005):
+        hint = "the steps' factors multiply: they do not add up."
+    number(answer, expected, "the fraction left", hint, tol=0.005)
     return (
         f"right: {expected:.2f} of it is left after 1500 steps, so plain "
         "gradient descent crawls."
