@@ -10,7 +10,9 @@ with a hint, where to start, shown while the answer is :func:`unanswered`
 
 from __future__ import annotations
 
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from unittest import mock
 
 import torch
 
@@ -24,6 +26,7 @@ __all__ = [
     "number",
     "parts",
     "random",
+    "ruled_out",
     "tensor",
     "unanswered",
 ]
@@ -197,6 +200,21 @@ def function(answer, reference, cases, name, hint=""):
 
 
 NOT_RIGHT = "not the right value"  # what a wrong prediction is told
+
+
+@contextmanager
+def ruled_out(owner, names, why):
+    """While the block runs, each function ``owner.<name>`` raises
+    ``RuntimeError(why)``: what an exercise asks the answer to do without.
+    They are put back afterwards, whatever happens."""
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError(why)
+
+    with ExitStack() as stack:
+        for name in names:
+            stack.enter_context(mock.patch.object(owner, name, refuse))
+        yield
 
 
 def _hint(hint):

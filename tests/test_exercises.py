@@ -629,3 +629,14 @@ def test_a_large_count_is_shown_with_its_digits_and_checked_exactly():
         checking.number(2.5, 2, "the size")
     result = exercises.check("ex-beyond-separable", (90316800.5, 4083072))
     assert not result.passed and "full convolution" in result.message
+
+
+def test_ruled_out_refuses_inside_and_puts_back_even_on_error():
+    unfold, grad_input = F.unfold, torch.nn.grad.conv2d_input
+    with pytest.raises(ZeroDivisionError):
+        with checking.ruled_out(torch.nn.grad, ("conv2d_input",), "not it"):
+            with pytest.raises(RuntimeError, match="not it"):
+                torch.nn.grad.conv2d_input((1, 1, 3, 3), None, None)
+            assert F.unfold is unfold  # only what was named
+            raise ZeroDivisionError  # an error in the block
+    assert torch.nn.grad.conv2d_input is grad_input

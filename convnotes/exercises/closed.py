@@ -6,7 +6,15 @@ import torch
 import torch.nn.functional as F
 
 from .. import grad
-from ..checking import Wrong, checker, function, number, parts, random
+from ..checking import (
+    Wrong,
+    checker,
+    function,
+    number,
+    parts,
+    random,
+    ruled_out,
+)
 
 
 @checker(
@@ -152,13 +160,11 @@ def _(answer):
     except Exception:  # the learner's error: reported with its inputs below
         pass
     # the gradients come from the chapter's formulas, not torch.nn.grad
-    saved = torch.nn.grad.conv2d_input, torch.nn.grad.conv2d_weight
-
-    def refuse(*args, **kwargs):
-        raise RuntimeError("use chapter 7's formulas, not torch.nn.grad")
-
-    torch.nn.grad.conv2d_input = torch.nn.grad.conv2d_weight = refuse
-    try:
+    with ruled_out(
+        torch.nn.grad,
+        ("conv2d_input", "conv2d_weight"),
+        "use chapter 7's formulas, not torch.nn.grad",
+    ):
         return function(
             yours,
             reference,
@@ -166,5 +172,3 @@ def _(answer):
             "conv2d_closed",
             "output 0 is y, output 1 is x.grad, output 2 is w.grad.",
         )
-    finally:
-        torch.nn.grad.conv2d_input, torch.nn.grad.conv2d_weight = saved
