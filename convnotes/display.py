@@ -21,6 +21,7 @@ __all__ = [
     "MIN_FONT_PT",
     "MIN_TEXT_PX",
     "animation_html",
+    "animation_player",
     "figure_png",
     "offline_controls",
     "sharp_figures",
@@ -256,3 +257,15 @@ def animation_html(anim, fig, default_mode="loop", alt="an animation"):
     )
     html = html.replace(image, sized)
     return f'<div class="convnotes-animation">\n{ANIMATION_STYLE}{html}</div>'
+
+
+def animation_player(anim, alt):
+    """A picture's animation (``anim.picture.fig``) as a notebook's HTML
+    output, described by ``alt``: :func:`animation_html`, then the figure
+    is closed so that the notebook does not also show it still."""
+    import matplotlib.pyplot as plt
+    from IPython.display import HTML
+
+    html = animation_html(anim, anim.picture.fig, alt=alt)
+    plt.close(anim.picture.fig)
+    return HTML(html)

@@ -14,7 +14,7 @@ from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
 
 from .arguments import pair, window_args
-from .display import animation_html
+from .display import animation_player
 from .geometry import tap_slices, window_reads
 from .hand import input_grad_terms
 from .plotting import CELL_INCHES, COLUMN_PX, EDGE, FONT_PT, LABEL, MARGIN_PX
@@ -126,11 +126,7 @@ def _animate(grids, frames, always=()):
 
 def show(anim, alt="an animation of the backward pass"):
     """The animation as offline HTML with play controls; closes its figure."""
-    from IPython.display import HTML
-
-    html = animation_html(anim, anim.picture.fig, alt=alt)
-    plt.close(anim.picture.fig)
-    return HTML(html)
+    return animation_player(anim, alt)
 
 
 def _sum_text(terms):

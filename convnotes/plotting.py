@@ -19,7 +19,7 @@ from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
 
 from .arguments import pair, window_args
-from .display import COLUMN_PX, MIN_FONT_PT, animation_html
+from .display import COLUMN_PX, MIN_FONT_PT, animation_player
 from .geometry import window_reads
 from .hand import input_grad_terms
 
@@ -245,15 +245,11 @@ def show_animation(
     narrower, and fetching nothing: see
     :func:`convnotes.display.animation_html`.
     """
-    from IPython.display import HTML
-
     anim = animate(
         input_size, kernel_size, stride, padding, dilation, in_channels
     )
     alt = "every step of the convolution, one output after another"
-    html = animation_html(anim, anim.picture.fig, alt=alt)
-    plt.close(anim.picture.fig)
-    return HTML(html)
+    return animation_player(anim, alt)
 
 
 def usage_counts(input_size, kernel_size, stride=1, padding=0, dilation=1):
