@@ -10,14 +10,21 @@ from functools import partial
 import matplotlib.pyplot as plt
 import torch
 from matplotlib import animation
-from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
 
 from .arguments import pair, window_args
 from .display import animation_player
 from .geometry import tap_slices, window_reads
 from .hand import input_grad_terms
-from .plotting import CELL_INCHES, COLUMN_PX, EDGE, FONT_PT, LABEL, MARGIN_PX
+from .plotting import (
+    CELL_INCHES,
+    COLUMN_PX,
+    EDGE,
+    FONT_PT,
+    LABEL,
+    MARGIN_PX,
+    cells_colored,
+)
 from .plotting import COLORS as FORWARD_COLORS
 
 __all__ = ["animate_gather", "animate_input_grad", "animate_weight_grad",
@@ -85,8 +92,7 @@ class GridPicture:
 
     def highlighted(self, role):
         """The squares now in ``role``'s colour: {(grid, row, col)}."""
-        shown = {k: to_hex(r.get_facecolor()) for k, r in self.cells.items()}
-        return {key for key, color in shown.items() if color == COLORS[role]}
+        return cells_colored(self.cells, COLORS[role])
 
 
 def _setup(input_size, kernel_size, stride, padding, dilation):

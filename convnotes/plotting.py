@@ -177,12 +177,12 @@ class ConvPicture:
 
     def highlighted(self, role):
         """The pixels now in ``role``'s colour: {(grid, channel, row, col)}."""
-        color = COLORS[role]
-        return {
-            key
-            for key, rect in self.cells.items()
-            if to_hex(rect.get_facecolor()) == color
-        }
+        return cells_colored(self.cells, COLORS[role])
+
+
+def cells_colored(cells, color):
+    """The keys of ``cells`` (patches) now filled with ``color`` (hex)."""
+    return {k for k, r in cells.items() if to_hex(r.get_facecolor()) == color}
 
 
 def plot_step(
