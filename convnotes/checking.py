@@ -204,16 +204,21 @@ NOT_RIGHT = "not the right value"  # what a wrong prediction is told
 
 @contextmanager
 def ruled_out(owner, names, why):
-    """While the block runs, each function ``owner.<name>`` raises
-    ``RuntimeError(why)``: what an exercise asks the answer to do without.
-    They are put back afterwards, whatever happens."""
+    """While the block runs, each function ``owner.<name>`` raises a
+    ``RuntimeError`` that names it and says ``why``: what an exercise asks
+    the answer to do without. They are put back afterwards, whatever
+    happens."""
 
-    def refuse(*args, **kwargs):
-        raise RuntimeError(why)
+    def refusal(name):
+        def refuse(*args, **kwargs):
+            raise RuntimeError(f"{owner.__name__}.{name}: {why}")
+
+        return refuse
 
     with ExitStack() as stack:
         for name in names:
-            stack.enter_context(mock.patch.object(owner, name, refuse))
+            patch = mock.patch.object(owner, name, refusal(name))
+            stack.enter_context(patch)
         yield
 
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .arguments import pair
+from .arguments import pair, window_args
+from .geometry import crop
 
 __all__ = ["avg_pool2d_backward", "max_pool2d_backward", "receptive_field"]
 
@@ -55,31 +56,45 @@ def receptive_field(layers):
 
 
 def _windows(input_size, kernel_size, stride, padding):
-    """The window geometry: kernel, stride, padding pairs; padded size."""
+    """Pooling's windows, checked: ``(kernel, args)``.
+
+    ``args`` are :class:`~convnotes.arguments.Conv2dArgs` (the padding, the
+    output size); the stride defaults to the kernel, and, as in PyTorch's
+    pooling, the padding may be at most half of the kernel.
+    """
     if len(input_size) != 4:
         raise ValueError(
             f"input_size must be (N, C, H, W), got {tuple(input_size)}"
         )
+    if isinstance(padding, str):
+        raise ValueError(f"padding must be an int or a pair, got {padding!r}")
     kernel = pair(kernel_size)
-    stride = kernel if stride is None else pair(stride)
-    padding = pair(padding)
-    if any(2 * p > k for p, k in zip(padding, kernel, strict=True)):
+    stride = kernel if stride is None else stride
+    args = window_args(input_size[2:], kernel, stride, padding)
+    left, _, top, _ = args.pad
+    if 2 * top > kernel[0] or 2 * left > kernel[1]:
         raise ValueError(
-            f"padding={padding} must be at most half of kernel_size={kernel}"
+            f"padding={(top, left)} must be at most half of "
+            f"kernel_size={kernel}"
         )
-    padded = tuple(
-        n + 2 * p for n, p in zip(input_size[2:], padding, strict=True)
-    )
-    return kernel, stride, padding, padded
+    return kernel, args
 
 
-def _fold(grad_cols, input_size, kernel, stride, padding, padded):
+def _check_grad_output(grad_output, input_size, args, name):
+    """Raise ValueError unless ``grad_output`` has one entry per window."""
+    expected = (*input_size[:2], *args.output_size)
+    if tuple(grad_output.shape) != expected:
+        raise ValueError(
+            f"grad_output.shape={tuple(grad_output.shape)} does not match "
+            f"the windows of {name}={tuple(input_size)}: expected {expected}"
+        )
+
+
+def _fold(grad_cols, input_size, kernel, args):
     """Sum the window columns back into the input, then drop the padding."""
-    N, C, H, W = input_size
-    grad = F.fold(grad_cols, padded, kernel, stride=stride)
-    grad = grad.view(N, C, *padded)
-    (p_h, p_w) = padding
-    return grad[:, :, p_h : p_h + H, p_w : p_w + W]
+    padded = args.padded_size(input_size)
+    grad = F.fold(grad_cols, padded, kernel, stride=args.stride)
+    return crop(grad.view(*input_size[:2], *padded), args)
 
 
 def max_pool2d_backward(
@@ -89,7 +104,8 @@ def max_pool2d_backward(
 
     Each window passes its output gradient to its maximum; of equal maxima,
     to the first in reading order (row by row). Padding is ``-inf``, so it is
-    never the maximum. Overlapping windows add up.
+    never the maximum: with padding, an input holding ``-inf`` is refused.
+    Overlapping windows add up.
 
     Shape:
         input: ``(N, C, H, W)``; grad_output: ``(N, C, H_out, W_out)`` with
@@ -101,25 +117,20 @@ def max_pool2d_backward(
     tensor([[[[0., 1.],
               [0., 0.]]]])
     """
-    kernel, stride, padding, padded = _windows(
-        input.shape, kernel_size, stride, padding
-    )
-    N, C, H, W = input.shape
-    (p_h, p_w) = padding
-    x = F.pad(input, (p_w, p_w, p_h, p_h), value=float("-inf"))
+    kernel, args = _windows(input.shape, kernel_size, stride, padding)
+    _check_grad_output(grad_output, input.shape, args, "input.shape")
+    if any(args.pad) and torch.isneginf(input).any():
+        raise ValueError("input holds -inf, which the -inf padding would tie")
+    N, C = input.shape[:2]
+    x = F.pad(input, args.pad, value=float("-inf"))
     # one row per (image, channel): unfold then mixes no channels
-    cols = F.unfold(x.reshape(N * C, 1, *padded), kernel, stride=stride)
-    L = cols.shape[-1]  # cols: (N*C, kH*kW, L)
-    if grad_output.shape[:2] != (N, C) or grad_output[0, 0].numel() != L:
-        raise ValueError(
-            f"grad_output.shape={tuple(grad_output.shape)} does not match "
-            f"the {L} windows of input.shape={tuple(input.shape)}"
-        )
+    x = x.reshape(N * C, 1, *x.shape[2:])
+    cols = F.unfold(x, kernel, stride=args.stride)  # (N*C, kH*kW, windows)
     first_max = cols.argmax(1, keepdim=True)  # ties: the first one
     grad_cols = torch.zeros_like(cols).scatter(
-        1, first_max, grad_output.reshape(N * C, 1, L)
+        1, first_max, grad_output.reshape(N * C, 1, -1)
     )
-    return _fold(grad_cols, input.shape, kernel, stride, padding, padded)
+    return _fold(grad_cols, input.shape, kernel, args)
 
 
 def avg_pool2d_backward(
@@ -147,22 +158,14 @@ def avg_pool2d_backward(
               [0.2500, 0.2500]]]])
     """
     input_size = tuple(input_size)
-    kernel, stride, padding, padded = _windows(
-        input_size, kernel_size, stride, padding
-    )
+    kernel, args = _windows(input_size, kernel_size, stride, padding)
+    _check_grad_output(grad_output, input_size, args, "input_size")
     N, C, H, W = input_size
-    (p_h, p_w) = padding
-    inside = torch.ones(1, 1, H, W, dtype=grad_output.dtype)
-    inside = F.pad(inside, (p_w, p_w, p_h, p_h))
-    counts = F.unfold(inside, kernel, stride=stride).sum(1)  # (1, L)
-    L = counts.shape[-1]
-    if grad_output.shape[:2] != (N, C) or grad_output[0, 0].numel() != L:
-        raise ValueError(
-            f"grad_output.shape={tuple(grad_output.shape)} does not match "
-            f"the {L} windows of input_size={input_size}"
-        )
     if count_include_pad:
-        counts = torch.full_like(counts, kernel[0] * kernel[1])
-    share = grad_output.reshape(N * C, 1, L) / counts  # (N*C, 1, L)
-    grad_cols = share.expand(N * C, kernel[0] * kernel[1], L)
-    return _fold(grad_cols, input_size, kernel, stride, padding, padded)
+        counts = kernel[0] * kernel[1]
+    else:  # each window's pixels inside the image
+        inside = F.pad(grad_output.new_ones(1, 1, H, W), args.pad)
+        counts = F.unfold(inside, kernel, stride=args.stride).sum(1)
+    share = grad_output.reshape(N * C, 1, -1) / counts  # one per window
+    grad_cols = share.expand(-1, kernel[0] * kernel[1], -1)
+    return _fold(grad_cols, input_size, kernel, args)

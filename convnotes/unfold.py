@@ -21,7 +21,9 @@ __all__ = ["Conv2dUnfold", "columns", "conv2d_unfold"]
 
 
 def columns(input, kernel_size, args):
-    """The windows of ``input`` as columns, ``(N, G, C_in_g*kH*kW, L)``.
+    """The windows of ``input`` as columns, one per output pixel.
+
+    Shape ``(N, G, C_in_g * kH * kW, H_out * W_out)``.
 
     ``args.pad`` may pad more after than before, which ``F.unfold`` cannot.
     """
@@ -48,9 +50,9 @@ class Conv2dUnfold(torch.autograd.Function):
     def forward(ctx, input, weight, bias, args):
         ctx.save_for_backward(input, weight)
         ctx.args = args
-        X = columns(input, weight.shape[2:], args)  # (N, G, C_in_g*kH*kW, L)
+        X = columns(input, weight.shape[2:], args)  # a column per window
         W = weight.reshape(args.groups, weight.shape[0] // args.groups, -1)
-        Y = W @ X  # (N, G, C_out_g, L)
+        Y = W @ X  # (N, G, C_out_g, H_out*W_out)
         output = Y.reshape(input.shape[0], weight.shape[0], *args.output_size)
         if bias is not None:
             output = output + bias.view(1, -1, 1, 1)
@@ -70,8 +72,8 @@ class Conv2dUnfold(torch.autograd.Function):
             grad_W = (grad_Y @ X.transpose(-1, -2)).sum(0)  # over the images
             grad_weight = grad_W.view(weight.shape)
         if needs_input:
-            grad_X = W.transpose(-1, -2) @ grad_Y  # (N, G, C_in_g*kH*kW, L)
-            grad_X = grad_X.flatten(1, 2)  # (N, C_in*kH*kW, L), for F.fold
+            grad_X = W.transpose(-1, -2) @ grad_Y  # laid out as X
+            grad_X = grad_X.flatten(1, 2)  # (N, C_in*kH*kW, H_out*W_out)
             padded_size = args.padded_size(input.shape)
             grad_padded = F.fold(
                 grad_X, padded_size, kernel_size, args.dilation, 0, args.stride

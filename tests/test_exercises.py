@@ -398,7 +398,7 @@ CASES = {
     ),
     "ex-beyond-maxpool": (
         max_pool_backward,
-        [(last_max, "the result"), (with_unfold, "F.unfold")],
+        [(last_max, "the result"), (with_unfold, "functional.unfold")],
     ),
 }
 
@@ -635,7 +635,9 @@ def test_ruled_out_refuses_inside_and_puts_back_even_on_error():
     unfold, grad_input = F.unfold, torch.nn.grad.conv2d_input
     with pytest.raises(ZeroDivisionError):
         with checking.ruled_out(torch.nn.grad, ("conv2d_input",), "not it"):
-            with pytest.raises(RuntimeError, match="not it"):
+            with pytest.raises(
+                RuntimeError, match="grad.conv2d_input: not it"
+            ):
                 torch.nn.grad.conv2d_input((1, 1, 3, 3), None, None)
             assert F.unfold is unfold  # only what was named
             raise ZeroDivisionError  # an error in the block

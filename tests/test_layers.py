@@ -123,6 +123,22 @@ def test_pool_bad_inputs():
         avg_pool2d_backward(x.shape, torch.zeros(1, 1, 3, 3), 2, 1, 2)
     with pytest.raises(ValueError, match=r"input_size must be.*\(4, 4\)"):
         avg_pool2d_backward((4, 4), torch.zeros(1, 1, 3, 3), 2)
+    with pytest.raises(ValueError, match=r"kernel_size=\(5, 5\).*\(4, 4\)"):
+        max_pool2d_backward(x, torch.zeros(1, 1, 1, 1), 5)
+    with pytest.raises(ValueError, match="padding.*'same'"):
+        avg_pool2d_backward(
+            x.shape, torch.zeros(1, 1, 2, 2), 2, padding="same"
+        )
+    with pytest.raises(ValueError, match="stride"):
+        max_pool2d_backward(x, torch.zeros(1, 1, 2, 2), 2, stride=0)
+    # -inf in the input would tie with the -inf padding
+    inf = torch.full((1, 1, 2, 2), float("-inf"))
+    with pytest.raises(ValueError, match="-inf"):
+        max_pool2d_backward(inf, torch.ones(1, 1, 3, 3), 2, 1, 1)
+    assert max_pool2d_backward(inf, torch.ones(1, 1, 1, 1), 2).sum() == 1
+    # the expected shape is shown
+    with pytest.raises(ValueError, match=r"expected \(1, 1, 2, 2\)"):
+        avg_pool2d_backward(x.shape, torch.zeros(1, 1, 3, 3), 2)
 
 
 def max_pool_backward(x, grad_output):
@@ -146,7 +162,8 @@ def last_max(x, grad_output):
 
 def spread(x, grad_output):
     """A wrong answer: the gradient goes to every maximum of a window."""
-    pooled = F.max_pool2d(x, 2)
+    N, C, H, W = x.shape
+    pooled = x.view(N, C, H // 2, 2, W // 2, 2).amax((3, 5))
     up = F.interpolate(pooled, scale_factor=2, mode="nearest")
     g = F.interpolate(grad_output, scale_factor=2, mode="nearest")
     return (x == up) * g
@@ -166,11 +183,17 @@ def with_autograd(x, grad_output):
     return grad
 
 
+def with_unpool(x, grad_output):
+    """Right numbers, but by PyTorch's pooling indices."""
+    _, where = F.max_pool2d(x, 2, return_indices=True)
+    return F.max_unpool2d(grad_output, where, 2, output_size=x.shape[2:])
+
+
 def test_the_ruled_out_answers_are_right_numbers():
     # so the maxpool checker refuses them for how, not for what
     x = torch.randint(0, 3, (2, 3, 6, 4)).double()
     g = torch.randn(2, 3, 3, 2, dtype=torch.float64)
-    for answer in (with_unfold, with_autograd):
+    for answer in (with_unfold, with_autograd, with_unpool):
         torch.testing.assert_close(answer(x, g), max_pool_backward(x, g))
 
 
@@ -188,8 +211,9 @@ def test_the_ruled_out_answers_are_right_numbers():
         ),
         ("ex-beyond-maxpool", max_pool_backward, last_max, "the result"),
         ("ex-beyond-maxpool", max_pool_backward, spread, "first in"),
-        ("ex-beyond-maxpool", max_pool_backward, with_unfold, "F.unfold"),
-        ("ex-beyond-maxpool", max_pool_backward, with_autograd, "grad"),
+        ("ex-beyond-maxpool", max_pool_backward, with_unfold, "unfold:"),
+        ("ex-beyond-maxpool", max_pool_backward, with_autograd, "max_pool2d"),
+        ("ex-beyond-maxpool", max_pool_backward, with_unpool, "max_pool2d"),
     ],
 )
 def test_the_beyond_checkers(label, right, wrong, words):

@@ -77,8 +77,9 @@ def _(answer):
     """A function ``max_pool_backward(x, grad_output)``, 2x2, stride 2.
 
     It runs under ``torch.no_grad()`` with ``F.unfold`` (and so
-    ``layers.max_pool2d_backward``, which uses it) replaced by a function
-    that raises: the exercise asks for neither autograd nor unfold.
+    ``layers.max_pool2d_backward``, which uses it), ``F.max_pool2d`` and
+    ``F.max_unpool2d`` replaced by functions that raise: the exercise asks
+    for none of autograd, unfold, or PyTorch's own pooling and its indices.
     """
 
     def reference(x, grad_output):
@@ -87,8 +88,9 @@ def _(answer):
         return grad
 
     def by_hand(x, grad_output):
-        without = "the exercise asks for it without F.unfold"
-        with torch.no_grad(), ruled_out(F, ("unfold",), without):
+        without = "the exercise asks for the backward pass by hand"
+        names = ("unfold", "max_pool2d", "max_pool2d_with_indices")
+        with torch.no_grad(), ruled_out(F, (*names, "max_unpool2d"), without):
             return answer(x, grad_output)
 
     cases = []
