@@ -196,7 +196,7 @@ def function(answer, reference, cases, name, hint=""):
                 raise Wrong(
                     f"for {name}({shapes}): {wrong}{_hint(hint)}"
                 ) from None
-    return f"right on {len(cases)} test inputs."
+    return f"right on {len(cases)} test input{'s' * (len(cases) != 1)}."
 
 
 NOT_RIGHT = "not the right value"  # what a wrong prediction is told
