@@ -187,7 +187,7 @@ def conv2d_winograd(input, weight, padding=0):
     B, G, A = (m.to(x.dtype) for m in (WINOGRAD_B, WINOGRAD_G, WINOGRAD_A))
     U = G @ weight @ G.T  # (C_out, C_in, 4, 4)
     V = B.T @ d @ B  # (N, C_in, T_h, T_w, 4, 4)
-    M = torch.einsum("ocuv,nctsuv->notsuv", U, V)  # 16 products per tile
+    M = torch.einsum("ocuv,nctsuv->notsuv", U, V)  # 16 per tile, channel pair
     Y = A.T @ M @ A  # (N, C_out, T_h, T_w, 2, 2)
     Y = Y.permute(0, 1, 2, 4, 3, 5).reshape(N, -1, 2 * T_h, 2 * T_w)
     return Y[:, :, :H_out, :W_out]

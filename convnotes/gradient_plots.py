@@ -31,9 +31,9 @@ __all__ = ["animate_gather", "animate_input_grad", "animate_weight_grad",
            "conv_matrix", "plot_conv_matrix", "show"]  # fmt: skip
 
 # the forward pictures' colours (input, padding, window, done, current), and
-# at rest: a zero put between g's entries, g, w, a result not done yet
+# at rest: a zero between g's entries, g, w, a result to come (pale red)
 COLORS = FORWARD_COLORS | dict(
-    zero="#ffffff", grad="#fff2cc", kernel="#d9d2e9", result="#f3f3f3"
+    zero="#ffffff", grad="#fff2cc", kernel="#d9d2e9", result="#f4cccc"
 )
 MID, TOP = dict(LABEL, va="center"), dict(LABEL, va="top")
 
@@ -144,8 +144,7 @@ def animate_input_grad(input_size, kernel_size, stride=1, padding=0,
     """The input gradient as a transposed convolution, a pixel a frame: the
     flipped kernel, dilated by ``dilation``, sweeps g spread out and padded
     by ``d(k - 1) - p``; the entries of g under it times the kernel entries
-    over them sum to the pixel (``.picture.entry(z, q)``: what a square holds).
-    """
+    over them sum to the pixel (``.picture.entry(z, q)``: a square's entry)."""
     (H, W), (kH, kW) = pair(input_size), pair(kernel_size)
     args, _ = _setup(input_size, kernel_size, stride, padding, dilation)
     (d_h, d_w), shape = args.dilation, (kH, kW)
@@ -174,7 +173,8 @@ def animate_input_grad(input_size, kernel_size, stride=1, padding=0,
     pixels, frames = list(itertools.product(range(H), range(W))), []
     for r, c in pixels:
         sums = _sum_text(terms[r, c])
-        sums = " + ".join(sums[:3]) + (" + ..." if len(sums) > 3 else "")
+        more = f" + ... ({len(sums)} terms)" if len(sums) > 4 else ""
+        sums = " + ".join(sums[:4]) + more
         caption = f"∂L/∂x[{r},{c}] = {sums or '0: only zeros under w'}"
         window = itertools.product(range(kH), range(kW))
         window = [("spread", r + d_h * u, c + d_w * v) for u, v in window]
@@ -205,17 +205,16 @@ def animate_weight_grad(input_size, kernel_size, stride=1, padding=0,
             f"{d_w * v}+{s_w}j]: g dilated by the stride ({s_h}, {s_w}), "
             f"stepping by the dilation ({d_h}, {d_w})"
         )
-        reads = itertools.product(range(Hp)[rows], range(Wp)[cols])
-        reads = [("input", r, c) for r, c in reads]
-        frames.append((caption, reads, [("grad_weight", u, v)]))
+        reads = itertools.product(["input"], range(Hp)[rows], range(Wp)[cols])
+        frames.append((caption, [*reads], [("grad_weight", u, v)]))
     return _animate(grids, frames)
 
 
 def animate_gather(input_size, kernel_size, stride=1, padding=0,
                    dilation=1, pixel=(0, 0)):  # fmt: skip
     """One input pixel's gradient gathered, a frame per output that read
-    ``pixel``: that output, its window, the kernel entry that met the pixel,
-    and the sum so far."""
+    ``pixel``: that output, its window and the kernel entry that met the
+    pixel, read (window colour), and the sum so far; the pixel is current."""
     (H, W), shape = pair(input_size), pair(kernel_size)
     args, padded = _setup(input_size, kernel_size, stride, padding, dilation)
     r, c = pixel
@@ -236,10 +235,10 @@ def animate_gather(input_size, kernel_size, stride=1, padding=0,
         shown = sums[: k + 1] if k < 3 else ["..."] + sums[k - 1 : k + 1]
         done = "" if k + 1 < len(terms) else ": every output that read it"
         caption = f"∂L/∂x[{r},{c}] = " + " + ".join(shown) + done
-        reads = [
-            ("input", y, x) for *_, y, x in window_reads(args, shape, (i, j))
-        ]
-        frames.append((caption, reads, [("grad", i, j), ("kernel", u, v)]))
+        window = window_reads(args, shape, (i, j))
+        reads = [("input", y, x) for *_, y, x in window]
+        reads += [("grad", i, j), ("kernel", u, v)]
+        frames.append((caption, reads, []))
     pixel = [("input", r + args.pad[2], c + args.pad[0])]
     return _animate(grids, frames[1:] if terms else frames, pixel)
 

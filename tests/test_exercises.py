@@ -292,12 +292,16 @@ CASES = {
             (
                 lambda g, w: input_gradient(g, w.flip(-1, -2)),
                 "Hint: pad g by kH - 1 rows and kW - 1 columns",
-            )
+            ),
+            (
+                lambda g, w: grad.input_grad_flipped(g, w),
+                "convnotes.grad.input_grad_flipped: use only F.pad",
+            ),
         ],
     ),
     "ex-chain-block": (
-        ((1, 2), (8, 6)),
-        [(((1, 2), (6, 8)), "the offset[0] is 6")],
+        ((3, 0), (4, 10)),
+        [(((3, 0), (10, 4)), "the offset[0] is 10")],
     ),
     "ex-chain-leaky": (
         problem3_leaky,
@@ -502,7 +506,7 @@ def test_a_placeholder_answer_is_not_yet_and_gets_the_hint(label):
     [
         ("ex-size-stride32", (4, (128, ...), 22)),
         ("ex-hand-arange", [[8, 12], [20, ...]]),
-        ("ex-chain-block", ((1, 2), [8, (...)])),
+        ("ex-chain-block", ((3, 0), [4, (...)])),
         ("ex-channels-stride-unused", (2, [(5, 0), (5, ...)])),
         ("ex-apps-separable", (..., 1)),
     ],

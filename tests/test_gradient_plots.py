@@ -177,20 +177,26 @@ def test_gather_marks_every_output_that_read_the_pixel(setting):
         expected = readers(setting, pixel)
         anim = gp.animate_gather(**setting, pixel=pixel)
         assert len(anim.frames) == max(1, len(expected))
-        total = 0.0
+        conv = {k: v for k, v in setting.items() if "size" not in k}
+        left, _, top, _ = window_args(x.shape, w.shape, **conv).pad
+        total, used = 0.0, set()
         for k, picture in frames_shown(anim):
+            # red: the pixel whose gradient is produced, and nothing else
             current = picture.highlighted("current")
+            assert current == {("input", pixel[0] + top, pixel[1] + left)}
+            assert not picture.highlighted("done")
             if not expected:
-                assert {key[0] for key in current} == {"input"}
                 break
+            # orange: the g entry and kernel entry read, one of each
+            read = picture.highlighted("window")
             position, entry = expected[k]
-            assert ("grad", *position) in current
-            assert ("kernel", *entry) in current
+            assert {key for key in read if key[0] != "input"} == {
+                ("grad", *position),
+                ("kernel", *entry),
+            }
+            used.add(position)
             total += float(g[position] * w[entry])
-        if expected:
-            used = picture.highlighted("done") | current
-            outputs = {key[1:] for key in used if key[0] == "grad"}
-            assert outputs == {p for p, _ in expected}
+        assert used == {p for p, _ in expected}
         assert abs(total - float(grad_x[pixel])) < 1e-12
         plt.close(anim.picture.fig)
 
@@ -268,10 +274,25 @@ def test_a_planted_wrong_reader_is_caught():
     setting = SETTINGS[1]
     expected = readers(setting, (1, 1))
     anim = gp.animate_gather(**setting, pixel=(1, 1))
-    caption, reads, (_, kernel) = anim.frames[0]
-    anim.frames[0] = (caption, reads, [("grad", 1, 1), kernel])
+    caption, reads, current = anim.frames[0]
+    assert ("grad", *expected[0][0]) in reads
+    planted = [key if key[0] != "grad" else ("grad", 1, 1) for key in reads]
+    anim.frames[0] = (caption, planted, current)
     anim.draw(0)
-    assert ("grad", *expected[0][0]) not in anim.picture.highlighted("current")
+    assert ("grad", *expected[0][0]) not in anim.picture.highlighted("window")
+
+
+def distance(a, b):
+    """How far apart two colours "#rrggbb" are, 0 to 441."""
+    pairs = zip(bytes.fromhex(a[1:]), bytes.fromhex(b[1:]), strict=True)
+    return sum((p - q) ** 2 for p, q in pairs) ** 0.5
+
+
+def test_a_result_to_come_is_unlike_every_other_colour():
+    others = [c for role, c in gp.COLORS.items() if role != "result"]
+    assert min(distance(gp.COLORS["result"], c) for c in others) >= 35
+    # the grey that a result to come once had is caught: too near padding's
+    assert distance("#f3f3f3", gp.COLORS["padding"]) < 35
 
 
 @pytest.mark.parametrize("setting", SETTINGS)

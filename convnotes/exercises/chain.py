@@ -17,22 +17,29 @@ from ..checking import Wrong, checker, function, parts, random, tensor
         "start from the section 'Problem 1: one strided convolution': at "
         "stride 32 the 32×32 windows tile the image without overlap. First "
         "write which rows each row of windows covers, and find the one "
-        "that holds row 40; then do the same for column 70."
+        "that holds row 100; then do the same for column 10."
     ),
 )
 def _(answer):
-    """((block row, block col), (row, col) in the block) of pixel (40, 70)."""
+    """((block row, block col), (row, col) in the block) of pixel (100, 10)."""
     block, offset = parts(
         answer, 2, "((block row, block col), (row, col) in block)"
     )
     tensor(
         list(block),
-        [1, 2],
+        [3, 0],
         "the block",
-        "blocks are 32 pixels: 40 // 32, 70 // 32.",
+        "in 'Problem 1' the windows tile the image: the block is the "
+        "window whose rows and columns hold the pixel, counted from 0.",
     )
-    tensor(list(offset), [8, 6], "the offset", "40 % 32, 70 % 32.")
-    return "right: only y[0, :, 1, 2] matters, through k[:, 0, 8, 6]."
+    tensor(
+        list(offset),
+        [4, 10],
+        "the offset",
+        "it is the pixel's row and column counted from its block's first "
+        "row and first column, from 0.",
+    )
+    return "right: only y[0, :, 3, 0] matters, through k[:, 0, 4, 10]."
 
 
 def _measured():
@@ -69,8 +76,9 @@ def _(answer):
         reference,
         [(x, w1, w2, k, y, 4)],
         "problem3_leaky",
-        "only the ReLU's step changes: where z1 ≤ 0 the leaky ReLU's "
-        "slope is 0.1, not 0.",
+        "compare with step 3 of problem 3's list: which derivative does "
+        "the mask stand for, and what is the leaky ReLU's on each side "
+        "of 0?",
     )
 
 
@@ -100,7 +108,8 @@ def _(answer):
         reference,
         [(x, w1, random(1, seed=5), k, y, 4)],
         "bias_gradient",
-        "grad.conv2d_bias of the gradient of z.",
+        "see chapter 7's section 'The bias gradient: a sum': which "
+        "gradient does the bias collect, and over which dimensions?",
     )
 
 

@@ -20,33 +20,35 @@ from ..checking import (
 @checker(
     "ex-closed-full",
     hint=(
-        "write the three outputs, y_i = w0·x_i + w1·x_(i+1) + w2·x_(i+2); a "
-        "sample's gradient adds g_i times the weight it meets, over every "
-        "output that reads it."
+        "write the three outputs, y[i] = w[0]·x[i] + w[1]·x[i+1] + "
+        "w[2]·x[i+2]; a sample's gradient adds g[i] times the weight it "
+        "meets, over every output that reads it."
     ),
 )
 def _(answer):
     """(input gradient of samples 0 and 2) for g = (1, 2, 3), w = (4, 5, 6)."""
     first, middle = parts(answer, 2, "(sample 0, sample 2)")
     number(
-        first, 4, "sample 0's gradient", "only output 0 reads it, under w0."
+        first, 4, "sample 0's gradient", "only output 0 reads it, under w[0]."
     )
     number(
         middle,
         28,
         "sample 2's gradient",
-        "outputs 0, 1, 2 read it under w2, w1, w0: g0*w2 + g1*w1 + g2*w0.",
+        "outputs 0, 1, 2 read it under w[2], w[1], w[0]: "
+        "g[0]·w[2] + g[1]·w[1] + g[2]·w[0].",
     )
-    return "right: g0 w0 = 4 and g0 w2 + g1 w1 + g2 w0 = 28."
+    return "right: g[0]·w[0] = 4 and g[0]·w[2] + g[1]·w[1] + g[2]·w[0] = 28."
 
 
 @checker(
     "ex-closed-1x1",
     hint=(
-        "start from chapter 5's 'The backward pass, from the chain rule on "
-        "the matrix form', ∂L/∂W = Σ_n g_n X_nᵀ: with a 1×1 kernel, what "
-        "are the columns X_n? Tensor.flatten and a batched @ are all it "
-        "takes."
+        "start from the formula for ∂L/∂w[o, c, u, v] with a batch and "
+        "channels in 'The weight gradient: stride and dilation trade "
+        "places': with a 1×1 kernel, stride 1 and no padding, which (u, v) "
+        "are left, and which pixel does each term read? Tensor.flatten and "
+        "a batched @ are all it takes."
     ),
 )
 def _(answer):
@@ -67,7 +69,7 @@ def _(answer):
         cases,
         "weight_grad_1x1",
         "the result is (C_out, C_in), one matrix summed over the images; "
-        "check which factor of G Xᵀ is transposed, and over which "
+        "check which factor of g_n X_nᵀ is transposed, and over which "
         "dimension you sum.",
     )
 
@@ -84,29 +86,30 @@ def _(answer):
 def _(answer):
     """A function ``input_gradient(g, w)``: stride 1, no padding, F.conv2d."""
 
-    def reference(g, w):
-        kH, kW = w.shape[2:]
-        size = (
-            g.shape[0],
-            w.shape[1],
-            g.shape[2] + kH - 1,
-            g.shape[3] + kW - 1,
-        )
-        return grad.conv2d_input(size, w, g)
+    def reference(g, w):  # stride 1, no padding: the transposed convolution
+        return F.conv_transpose2d(g, w)
 
     cases = [
         (random(2, 4, 5, 5, seed=1), random(4, 3, 3, 2, seed=2)),
         (random(1, 1, 3, 4, seed=3), random(1, 2, 2, 2, seed=4)),
     ]
-    return function(
-        answer,
-        reference,
-        cases,
-        "input_gradient",
-        "pad g by kH - 1 rows and kW - 1 columns on each side; then compare "
-        "the kernel you pass to F.conv2d with the one grad.flipped_kernel "
-        "builds.",
-    )
+    # the answer is F.pad and F.conv2d, not the package's or PyTorch's own
+    why = "use only F.pad and F.conv2d"
+    names = ("conv2d_input", "input_grad_flipped", "input_grad_transposed")
+    with (
+        ruled_out(grad, (*names, "flipped_kernel"), why),
+        ruled_out(torch.nn.grad, ("conv2d_input",), why),
+    ):
+        return function(
+            answer,
+            reference,
+            cases,
+            "input_gradient",
+            "pad g by kH - 1 rows and kW - 1 columns on each side; then "
+            "check the kernel you pass to F.conv2d against 'Stride 1: a "
+            "full correlation with the flipped kernel': which dimensions "
+            "does it flip, and which does it swap?",
+        )
 
 
 @checker(
