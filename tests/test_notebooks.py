@@ -77,6 +77,40 @@ def test_no_stored_errors(path):
         )
 
 
+def markdown_comment_lines(path):
+    """Lines of markdown cells that MyST would drop as comments (``% ...``)."""
+    nb = nbformat.read(path, as_version=4)
+    fence = re.compile(r"^\s*(```|~~~)")
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        in_code = False
+        for line in cell.source.splitlines():
+            if fence.match(line):
+                in_code = not in_code
+            elif not in_code and line.startswith("%"):
+                found.append(line)
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_markdown_line_is_dropped_as_a_comment(path):
+    # a wrapped "(10 %)" that starts a line with "%" vanishes from the page
+    assert markdown_comment_lines(path) == [], path.name
+
+
+def test_the_comment_check_sees_a_wrapped_percent(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("one block of 1024 pixels (10\n%) each"),
+        nbformat.v4.new_markdown_cell("```python\n% not markdown\n```"),
+    ]
+    path = tmp_path / "planted.ipynb"
+    nbformat.write(nb, path)
+    assert markdown_comment_lines(path) == ["%) each"]
+
+
 TIMES = re.compile(
     r"perf_counter|time\.time\(|timeit|timing\.compare|bench\.|compare_problem3"
     r"|paired_medians|torch\.profiler"
