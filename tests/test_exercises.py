@@ -297,6 +297,10 @@ CASES = {
                 lambda g, w: grad.input_grad_flipped(g, w),
                 "convnotes.grad.input_grad_flipped: use only F.pad",
             ),
+            (
+                lambda g, w: F.conv_transpose2d(g, w),
+                "functional.conv_transpose2d: use only F.pad",
+            ),
         ],
     ),
     "ex-chain-block": (

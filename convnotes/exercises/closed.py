@@ -29,14 +29,18 @@ def _(answer):
     """(input gradient of samples 0 and 2) for g = (1, 2, 3), w = (4, 5, 6)."""
     first, middle = parts(answer, 2, "(sample 0, sample 2)")
     number(
-        first, 4, "sample 0's gradient", "only output 0 reads it, under w[0]."
+        first,
+        4,
+        "sample 0's gradient",
+        "find the outputs whose sums contain x[0], and the weight each "
+        "multiplies it by.",
     )
     number(
         middle,
         28,
         "sample 2's gradient",
-        "outputs 0, 1, 2 read it under w[2], w[1], w[0]: "
-        "g[0]·w[2] + g[1]·w[1] + g[2]·w[0].",
+        "find every output whose sum contains x[2]; each adds its g[i] "
+        "times the weight that meets x[2] there.",
     )
     return "right: g[0]·w[0] = 4 and g[0]·w[2] + g[1]·w[1] + g[2]·w[0] = 28."
 
@@ -69,8 +73,8 @@ def _(answer):
         cases,
         "weight_grad_1x1",
         "the result is (C_out, C_in), one matrix summed over the images; "
-        "check which factor of g_n X_nᵀ is transposed, and over which "
-        "dimension you sum.",
+        "check that your product pairs output channels with input "
+        "channels over the pixels, and over which dimension you sum.",
     )
 
 
@@ -86,8 +90,10 @@ def _(answer):
 def _(answer):
     """A function ``input_gradient(g, w)``: stride 1, no padding, F.conv2d."""
 
+    transposed = F.conv_transpose2d  # kept: the answer runs without it
+
     def reference(g, w):  # stride 1, no padding: the transposed convolution
-        return F.conv_transpose2d(g, w)
+        return transposed(g, w)
 
     cases = [
         (random(2, 4, 5, 5, seed=1), random(4, 3, 3, 2, seed=2)),
@@ -99,6 +105,7 @@ def _(answer):
     with (
         ruled_out(grad, (*names, "flipped_kernel"), why),
         ruled_out(torch.nn.grad, ("conv2d_input",), why),
+        ruled_out(F, ("conv_transpose2d",), why),
     ):
         return function(
             answer,
@@ -115,10 +122,10 @@ def _(answer):
 @checker(
     "ex-closed-function",
     hint=(
-        "reread 'Any stride' with its output_padding, and 'stride and "
-        "dilation trade places': in backward, which tensor plays the kernel "
-        "in each of the two gradients, and what do forward's stride and "
-        "dilation become?"
+        "reread 'output_padding: the rows no window reached' and 'stride "
+        "and dilation trade places': in backward, which tensor plays the "
+        "kernel in each of the two gradients, and what do forward's stride "
+        "and dilation become?"
     ),
 )
 def _(answer):
