@@ -77,19 +77,39 @@ def test_no_stored_errors(path):
         )
 
 
+FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(\S*)")
+
+
 def markdown_comment_lines(path):
-    """Lines of markdown cells that MyST would drop as comments (``% ...``)."""
+    """Lines of markdown cells that MyST would drop as comments (``% ...``).
+
+    Code blocks are skipped; a directive's fence (``{exercise}``,
+    ``{solution}``, ...) holds markdown, which is read. A fence is closed by
+    a bare fence of the same character, at least as long.
+    """
     nb = nbformat.read(path, as_version=4)
-    fence = re.compile(r"^\s*(```|~~~)")
     found = []
     for cell in nb.cells:
         if cell.cell_type != "markdown":
             continue
-        in_code = False
+        fences = []  # the open fences, innermost last: (fence, holds code)
         for line in cell.source.splitlines():
-            if fence.match(line):
-                in_code = not in_code
-            elif not in_code and line.startswith("%"):
+            in_code = bool(fences) and fences[-1][1]
+            match = FENCE.match(line)
+            if match:
+                fence, info = match.groups()
+                last = fences[-1][0] if fences else ""
+                if (
+                    not info
+                    and last[:1] == fence[0]
+                    and len(fence) >= len(last)
+                ):
+                    fences.pop()
+                    continue
+                if not in_code:
+                    fences.append((fence, not info.startswith("{")))
+                    continue
+            if not in_code and line.startswith("%"):
                 found.append(line)
     return found
 
@@ -105,10 +125,14 @@ def test_the_comment_check_sees_a_wrapped_percent(tmp_path):
     nb.cells = [
         nbformat.v4.new_markdown_cell("one block of 1024 pixels (10\n%) each"),
         nbformat.v4.new_markdown_cell("```python\n% not markdown\n```"),
+        # inside a directive the text is markdown; its code blocks are not
+        nbformat.v4.new_markdown_cell(
+            "````{solution} ex-a\n```python\n% code\n```\n5 (10\n%) here\n````"
+        ),
     ]
     path = tmp_path / "planted.ipynb"
     nbformat.write(nb, path)
-    assert markdown_comment_lines(path) == ["%) each"]
+    assert markdown_comment_lines(path) == ["%) each", "%) here"]
 
 
 TIMES = re.compile(
