@@ -26,6 +26,7 @@ __all__ = [
     "number",
     "parts",
     "random",
+    "returned",
     "ruled_out",
     "tensor",
     "unanswered",
@@ -165,6 +166,22 @@ def tensor(answer, expected, name, hint="", tol=1e-6, reveal=False):
         )
 
 
+def returned(answer, args, call, count):
+    """``answer(*args)`` as a tuple of ``count`` values.
+
+    Raises :class:`Wrong`, naming ``call``, if the answer raises or returns
+    another number of values.
+    """
+    try:
+        got = answer(*args)
+    except Exception as error:  # anything the learner's code raises
+        raise Wrong(f"{call} raised {type(error).__name__}: {error}") from None
+    got = tuple(got) if isinstance(got, tuple | list) else (got,)
+    if len(got) != count:
+        raise Wrong(f"{call} returned {len(got)} values, expected {count}.")
+    return got
+
+
 def function(answer, reference, cases, name, hint=""):
     """Call the learner's function on each case; compare with ``reference``."""
     if not callable(answer):
@@ -174,28 +191,16 @@ def function(answer, reference, cases, name, hint=""):
             str(tuple(a.shape)) if isinstance(a, torch.Tensor) else repr(a)
             for a in args
         )
-        try:
-            got = answer(*args)
-        except Exception as error:  # anything the learner's code raises
-            raise Wrong(
-                f"{name}({shapes}) raised {type(error).__name__}: {error}"
-            ) from None
         expected = reference(*args)
         expected = expected if isinstance(expected, tuple) else (expected,)
-        got = got if isinstance(got, tuple | list) else (got,)
-        if len(got) != len(expected):
-            raise Wrong(
-                f"{name}({shapes}) returned {len(got)} values, expected "
-                f"{len(expected)}."
-            )
+        call = f"{name}({shapes})"
+        got = returned(answer, args, call, len(expected))
         for i, (g, e) in enumerate(zip(got, expected, strict=True)):
             label = f"output {i}" if len(expected) > 1 else "the result"
             try:
                 tensor(g, e, label, reveal=True)
             except Wrong as wrong:
-                raise Wrong(
-                    f"for {name}({shapes}): {wrong}{_hint(hint)}"
-                ) from None
+                raise Wrong(f"for {call}: {wrong}{_hint(hint)}") from None
     return f"right on {len(cases)} test input{'s' * (len(cases) != 1)}."
 
 

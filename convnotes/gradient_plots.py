@@ -4,95 +4,20 @@ rectangle per pixel, so the tests can read back what each frame highlights.
 Text is no smaller than :data:`convnotes.display.MIN_TEXT_PX`."""
 
 import itertools
-import textwrap
 from functools import partial
 
-import matplotlib.pyplot as plt
 import torch
 from matplotlib import animation
-from matplotlib.patches import Rectangle
 
 from .arguments import pair, window_args
 from .display import animation_player
 from .geometry import tap_slices, window_reads
+from .grid_picture import COLORS, GridPicture, name_of
 from .hand import input_grad_terms
-from .plotting import (
-    CELL_INCHES,
-    COLUMN_PX,
-    EDGE,
-    FONT_PT,
-    LABEL,
-    MARGIN_PX,
-    cells_colored,
-)
-from .plotting import COLORS as FORWARD_COLORS
 
-__all__ = ["animate_gather", "animate_input_grad", "animate_weight_grad",
-           "conv_matrix", "plot_conv_matrix", "show"]  # fmt: skip
-
-# the forward pictures' colours (input, padding, window, done, current), and
-# at rest: a zero between g's entries, g, w, a result to come (pale red)
-COLORS = FORWARD_COLORS | dict(
-    zero="#ffffff", grad="#fff2cc", kernel="#d9d2e9", result="#f4cccc"
-)
-MID, TOP = dict(LABEL, va="center"), dict(LABEL, va="top")
-
-
-def _name(letter, *index):
-    """``g01`` for a one-digit index, ``g[12,3]`` for a larger one."""
-    digits = max(index) < 10 and "".join(map(str, index))
-    return letter + (digits or f"[{','.join(map(str, index))}]")
-
-
-class GridPicture:
-    """Titled grids of squares, one a pixel, and a caption: ``grids`` holds
-    ``(name, title, shape, role, label[, (x, y)])``, each right of the last
-    unless at ``(x, y)``; ``role`` or ``role(r, c)`` names a square's colour
-    at rest, ``label(r, c)`` its text; ``captions``: all it will show."""
-
-    def __init__(self, grids, captions):
-        x, placed = 0, []
-        for name, title, shape, role, label, *at in grids:
-            at = at[0] if at else (x, 0)
-            placed.append((name, title, shape, role, label, at))
-            x = at[0] + shape[1] + 1
-        right = max(x + s[1] for *_, s, _, _, (x, _) in placed)
-        rows = max(y + s[0] for *_, s, _, _, (_, y) in placed)
-        extent = right + 0.4  # the picture's width, in squares
-        column = (COLUMN_PX - MARGIN_PX) / plt.rcParams["figure.dpi"]
-        cell = min(CELL_INCHES, column / extent)  # inches
-        self.chars = int(extent * cell * 72 / (0.6 * FONT_PT))
-        lines = max(len(textwrap.wrap(text, self.chars)) for text in captions)
-        line = FONT_PT * 1.3 / 72 / cell  # one line of text, in squares
-        top, bottom = 0.25 + line, -rows - 0.35 - lines * line
-        self.fig = plt.figure(figsize=(extent * cell, (top - bottom) * cell))
-        self.ax = self.fig.add_axes((0, 0, 1, 1))
-        self.cells, self.colors = {}, {}  # (grid, row, col) -> ...
-        for name, title, shape, role, label, (x, y) in placed:
-            for r, c in itertools.product(*map(range, shape)):
-                color = COLORS[role if isinstance(role, str) else role(r, c)]
-                rect = Rectangle((x + c, -y - r - 1), 1, 1, fc=color, **EDGE)
-                self.ax.add_patch(rect)
-                self.cells[name, r, c], self.colors[name, r, c] = rect, color
-                if label and (text := label(r, c)):
-                    self.ax.text(x + c + 0.5, -y - r - 0.5, text, **MID)
-            self.ax.text(x + shape[1] / 2, -y + 0.25, title, **LABEL)
-        self.caption = self.ax.text(right / 2, -rows - 0.35, "", **TOP)
-        self.ax.set(xlim=(-0.2, right + 0.2), ylim=(bottom, top), aspect=1)
-        self.ax.axis("off")
-
-    def reset(self, caption):  # every square at rest, a new caption
-        for key, rect in self.cells.items():
-            rect.set_facecolor(self.colors[key])
-        self.caption.set_text(textwrap.fill(caption, self.chars))
-
-    def paint(self, keys, role):
-        for key in keys:
-            self.cells[key].set_facecolor(COLORS[role])
-
-    def highlighted(self, role):
-        """The squares now in ``role``'s colour: {(grid, row, col)}."""
-        return cells_colored(self.cells, COLORS[role])
+__all__ = ["COLORS", "animate_gather", "animate_input_grad",
+           "animate_weight_grad", "conv_matrix", "name_of",
+           "plot_conv_matrix", "show"]  # fmt: skip
 
 
 def _setup(input_size, kernel_size, stride, padding, dilation):
@@ -112,13 +37,15 @@ def _setup(input_size, kernel_size, stride, padding, dilation):
 
 def _animate(grids, frames, always=()):
     """An animation of ``frames``, each ``(caption, window, current)`` (lists
-    of squares); the current squares of earlier frames are shown done, and
-    ``always`` as current. ``.picture``: its :class:`GridPicture`."""
+    of squares) and optionally ``labels`` ({square: text} for that frame);
+    the current squares of earlier frames are shown done, and ``always`` as
+    current. ``.picture``: its :class:`GridPicture`."""
     picture = GridPicture(grids, [caption for caption, *_ in frames])
 
     def draw(k):
-        caption, window, current = frames[k]
+        caption, window, current, *labels = frames[k]
         picture.reset(caption)
+        picture.write(labels[0] if labels else {})
         picture.paint(window, "window")
         picture.paint([key for f in frames[:k] for key in f[2]], "done")
         picture.paint([*current, *always], "current")
@@ -136,7 +63,7 @@ def show(anim, alt="an animation of the backward pass"):
 
 
 def _sum_text(terms):
-    return [_name("g", *i) + "·" + _name("w", *u) for i, u in terms]
+    return [name_of("g", *i) + "·" + name_of("w", *u) for i, u in terms]
 
 
 def animate_input_grad(input_size, kernel_size, stride=1, padding=0,
@@ -164,9 +91,9 @@ def animate_input_grad(input_size, kernel_size, stride=1, padding=0,
     spread = (H + d_h * (kH - 1), W + d_w * (kW - 1))
     grids = [
         ("spread", "g spread, padded", spread, lambda *p: entry(*p)[0],
-         lambda *p: entry(*p)[1] and _name("g", *entry(*p)[1])),
+         lambda *p: entry(*p)[1] and name_of("g", *entry(*p)[1])),
         ("flipped", "flipped w", shape, "kernel",
-         lambda u, v: _name("w", kH - 1 - u, kW - 1 - v)),
+         lambda u, v: name_of("w", kH - 1 - u, kW - 1 - v)),
         ("grad_input", "∂L/∂x", (H, W), "result", None),
     ]  # fmt: skip
     terms = input_grad_terms((H, W), shape, stride, padding, dilation)
@@ -188,12 +115,13 @@ def animate_weight_grad(input_size, kernel_size, stride=1, padding=0,
                         dilation=1):  # fmt: skip
     """The weight gradient as a correlation, an entry a frame: g is the
     kernel, dilated by ``stride``; for entry ``(u, v)`` it sits at
-    ``(dilation * u, dilation * v)`` of the padded input."""
+    ``(dilation * u, dilation * v)`` of the padded input, and each input
+    square it reads shows the entry of g it is multiplied by."""
     args, padded = _setup(input_size, kernel_size, stride, padding, dilation)
-    shape = pair(kernel_size)
+    shape, g_name = pair(kernel_size), partial(name_of, "g")
     grids = [
         padded,
-        ("grad", "g as kernel", args.output_size, "grad", partial(_name, "g")),
+        ("grad", "g as kernel", args.output_size, "grad", g_name),
         ("grad_weight", "∂L/∂w", shape, "result", None),
     ]  # fmt: skip
     (s_h, s_w), (d_h, d_w) = args.stride, args.dilation
@@ -205,8 +133,11 @@ def animate_weight_grad(input_size, kernel_size, stride=1, padding=0,
             f"{d_w * v}+{s_w}j]: g dilated by the stride ({s_h}, {s_w}), "
             f"stepping by the dilation ({d_h}, {d_w})"
         )
-        reads = itertools.product(["input"], range(Hp)[rows], range(Wp)[cols])
-        frames.append((caption, [*reads], [("grad_weight", u, v)]))
+        reads = itertools.product(
+            enumerate(range(Hp)[rows]), enumerate(range(Wp)[cols])
+        )
+        labels = {("input", r, c): g_name(i, j) for (i, r), (j, c) in reads}
+        frames.append((caption, [*labels], [("grad_weight", u, v)], labels))
     return _animate(grids, frames)
 
 
@@ -226,8 +157,8 @@ def animate_gather(input_size, kernel_size, stride=1, padding=0,
     terms = input_grad_terms((H, W), shape, stride, padding, dilation)[r, c]
     grids = [
         padded,
-        ("grad", "g", args.output_size, "grad", partial(_name, "g")),
-        ("kernel", "w", shape, "kernel", partial(_name, "w")),
+        ("grad", "g", args.output_size, "grad", partial(name_of, "g")),
+        ("kernel", "w", shape, "kernel", partial(name_of, "w")),
     ]  # fmt: skip
     sums = _sum_text(terms)
     frames = [(f"no window reads x[{r},{c}]: its gradient is 0", [], [])]
@@ -280,13 +211,13 @@ def plot_conv_matrix(input_size=4, kernel_size=3, stride=1, padding=0,
     }
     grids = [
         ("x", "x, flattened", (1, K), "input",
-         lambda _, k: _name("x", *divmod(k, W)), (2, 0)),
+         lambda _, k: name_of("x", *divmod(k, W)), (2, 0)),
         ("g", "g", (M, 1), "grad",
-         lambda m, _: _name("g", *divmod(m, W_out)), (0, 2)),
+         lambda m, _: name_of("g", *divmod(m, W_out)), (0, 2)),
         ("C", "C", (M, K), lambda *p: "kernel" if entries[p] else "zero",
-         lambda *p: entries[p] and _name("w", *entries[p]), (2, 2)),
+         lambda *p: entries[p] and name_of("w", *entries[p]), (2, 2)),
         ("y", "y", (M, 1), "result",
-         lambda m, _: _name("y", *divmod(m, W_out)), (K + 3, 2)),
+         lambda m, _: name_of("y", *divmod(m, W_out)), (K + 3, 2)),
         ("grad_input", "∂L/∂x = Cᵀ g", (1, K), "done", None, (2, M + 3)),
     ]  # fmt: skip
     text = (

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .arguments import pair, window_args
+from .arguments import check_grad_output, pair, window_args
 from .geometry import crop
 
 __all__ = ["avg_pool2d_backward", "max_pool2d_backward", "receptive_field"]
@@ -55,16 +55,21 @@ def receptive_field(layers):
     return size, jump
 
 
-def _windows(input_size, kernel_size, stride, padding):
+def _windows(
+    input_size, grad_output, kernel_size, stride, padding, input=None
+):
     """Pooling's windows, checked: ``(kernel, args)``.
 
     ``args`` are :class:`~convnotes.arguments.Conv2dArgs` (the padding, the
     output size); the stride defaults to the kernel, and, as in PyTorch's
-    pooling, the padding may be at most half of the kernel.
+    pooling, the padding may be at most half of the kernel. ``grad_output``
+    must have one entry per window (and share ``input``'s dtype and device,
+    if given).
     """
+    name = "input_size" if input is None else "input.shape"
     if len(input_size) != 4:
         raise ValueError(
-            f"input_size must be (N, C, H, W), got {tuple(input_size)}"
+            f"{name} must be (N, C, H, W), got {name}={tuple(input_size)}"
         )
     if isinstance(padding, str):
         raise ValueError(f"padding must be an int or a pair, got {padding!r}")
@@ -77,17 +82,14 @@ def _windows(input_size, kernel_size, stride, padding):
             f"padding={(top, left)} must be at most half of "
             f"kernel_size={kernel}"
         )
+    check_grad_output(
+        grad_output,
+        (*input_size[:2], *args.output_size),
+        "the pooling's output",
+        f" ({name}={tuple(input_size)})",
+        None if input is None else ("input", input),
+    )
     return kernel, args
-
-
-def _check_grad_output(grad_output, input_size, args, name):
-    """Raise ValueError unless ``grad_output`` has one entry per window."""
-    expected = (*input_size[:2], *args.output_size)
-    if tuple(grad_output.shape) != expected:
-        raise ValueError(
-            f"grad_output.shape={tuple(grad_output.shape)} does not match "
-            f"the windows of {name}={tuple(input_size)}: expected {expected}"
-        )
 
 
 def _fold(grad_cols, input_size, kernel, args):
@@ -117,8 +119,13 @@ def max_pool2d_backward(
     tensor([[[[0., 1.],
               [0., 0.]]]])
     """
-    kernel, args = _windows(input.shape, kernel_size, stride, padding)
-    _check_grad_output(grad_output, input.shape, args, "input.shape")
+    if not isinstance(input, torch.Tensor):
+        raise TypeError(
+            f"input must be a torch.Tensor, got {type(input).__name__}"
+        )
+    kernel, args = _windows(
+        input.shape, grad_output, kernel_size, stride, padding, input
+    )
     if any(args.pad) and torch.isneginf(input).any():
         raise ValueError("input holds -inf, which the -inf padding would tie")
     N, C = input.shape[:2]
@@ -158,8 +165,9 @@ def avg_pool2d_backward(
               [0.2500, 0.2500]]]])
     """
     input_size = tuple(input_size)
-    kernel, args = _windows(input_size, kernel_size, stride, padding)
-    _check_grad_output(grad_output, input_size, args, "input_size")
+    kernel, args = _windows(
+        input_size, grad_output, kernel_size, stride, padding
+    )
     N, C, H, W = input_size
     if count_include_pad:
         counts = kernel[0] * kernel[1]

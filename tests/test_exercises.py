@@ -72,6 +72,23 @@ def input_gradient(g, w):
     return F.conv2d(padded, w.transpose(0, 1).flip(-1, -2))
 
 
+def pixel_gradient(images, kernels, measured, offset=(4, 10)):
+    """A right function for ex-chain-block: the sum over the kernels."""
+    residual = F.conv2d(images, kernels, stride=32) - measured
+    return (residual[0, :, 3, 0] * kernels[:, 0, offset[0], offset[1]]).sum()
+
+
+def pixel_gradient_by_autograd(images, kernels, measured):
+    x = images.clone().requires_grad_()
+    r = F.conv2d(x, kernels, stride=32) - measured
+    return torch.autograd.grad(0.5 * r.pow(2).sum(), x)[0][0, 0, 100, 10]
+
+
+def pixel_gradient_transposed(images, kernels, measured):
+    residual = F.conv2d(images, kernels, stride=32) - measured
+    return F.conv_transpose2d(residual, kernels, stride=32)[0, 0, 100, 10]
+
+
 def problem3_leaky(x, w1, w2, k, y, stride, slope=0.1):
     z1 = F.conv2d(x, w1, padding=1)
     a1 = F.leaky_relu(z1, slope)
@@ -304,8 +321,33 @@ CASES = {
         ],
     ),
     "ex-chain-block": (
-        ((3, 0), (4, 10)),
-        [(((3, 0), (10, 4)), "the offset[0] is 10")],
+        ((3, 0), (4, 10), pixel_gradient),
+        [
+            (((3, 0), (10, 4), pixel_gradient), "the offset[0] is 10"),
+            (((3, 0), (4, 10)), "pass a tuple of 3"),
+            (((3, 0), (4, 10), 1.5), "the function itself, got float"),
+            (
+                (
+                    (3, 0),
+                    (4, 10),
+                    lambda *t: pixel_gradient(*t, offset=(10, 4)),
+                ),
+                "pixel_gradient's value",
+            ),
+            (((3, 0), (4, 10), pixel_gradient_by_autograd), "autograd"),
+            (
+                (
+                    (3, 0),
+                    (4, 10),
+                    lambda *t: chain.problem1(*t)[1][0, 0, 100, 10],
+                ),
+                "convnotes.chain.problem1: write the gradient",
+            ),
+            (
+                ((3, 0), (4, 10), pixel_gradient_transposed),
+                "torch.nn.functional.conv_transpose2d",
+            ),
+        ],
     ),
     "ex-chain-leaky": (
         problem3_leaky,
@@ -510,7 +552,7 @@ def test_a_placeholder_answer_is_not_yet_and_gets_the_hint(label):
     [
         ("ex-size-stride32", (4, (128, ...), 22)),
         ("ex-hand-arange", [[8, 12], [20, ...]]),
-        ("ex-chain-block", ((3, 0), [4, (...)])),
+        ("ex-chain-block", ((3, 0), [4, (...)], ...)),
         ("ex-channels-stride-unused", (2, [(5, 0), (5, ...)])),
         ("ex-apps-separable", (..., 1)),
     ],

@@ -195,6 +195,21 @@ G = torch.zeros(1, 4, 3, 3, dtype=torch.float64)
             "kernel does not fit",
         ),
         (
+            lambda grad: grad.conv2d_input(X.shape, W, G.float()),
+            TypeError,
+            "grad_output and weight must share dtype and device",
+        ),
+        (
+            lambda grad: grad.conv2d_weight(X, W.shape, G.tolist()),
+            TypeError,
+            "grad_output must be a torch.Tensor, got list",
+        ),
+        (
+            lambda grad: grad.conv2d_weight(X, W.shape, G.float()),
+            TypeError,
+            "grad_output and input must share dtype and device",
+        ),
+        (
             lambda grad: teaching.conv2d_bias(torch.zeros(3)),
             ValueError,
             "grad_output must be a 4-D",

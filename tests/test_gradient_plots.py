@@ -152,6 +152,27 @@ def test_weight_grad_frames_are_the_taps(setting):
         pixels = padded[sorted(set(rows))][:, sorted(set(cols))]
         value = (pixels * g).sum()
         assert abs(value - grad_w[u, v]) < 1e-12
+        # each square read names its entry of g, and only those squares do
+        assert set(picture.written()) == picture.highlighted("window")
+        assert abs(labelled_sum(picture, padded, g) - grad_w[u, v]) < 1e-12
+
+
+def labelled_sum(picture, padded, g):
+    """The sum the picture shows: each labelled square times its g entry."""
+    entries = itertools.product(*map(range, g.shape))
+    names = {gp.name_of("g", *i): i for i in entries}
+    written = picture.written().items()
+    return sum(padded[r, c] * g[names[text]] for (_, r, c), text in written)
+
+
+def test_labels_go_with_their_frame():
+    anim = gp.animate_weight_grad(4, 2, stride=2)
+    anim.draw(3)
+    anim.draw(0)  # the last frame's labels are gone
+    assert set(anim.picture.written()) == {
+        ("input", r, c) for r in (0, 2) for c in (0, 2)
+    }
+    assert anim.picture.written()[("input", 2, 0)] == "g10"
 
 
 def readers(setting, pixel):
@@ -263,11 +284,24 @@ def test_a_planted_wrong_window_is_caught():
     assert window == tap_pixels(setting, 0, 1)
     assert window != tap_pixels(setting, 0, 0)
     # shift one frame's window by a square: the picture no longer agrees
-    caption, reads, current = anim.frames[1]
-    anim.frames[1] = (caption, [(n, r, c + 1) for n, r, c in reads], current)
+    caption, reads, current, labels = anim.frames[1]
+    shifted = [(n, r, c + 1) for n, r, c in reads]
+    anim.frames[1] = (caption, shifted, current, labels)
     anim.draw(1)
     window = {(r, c) for _, r, c in anim.picture.highlighted("window")}
     assert window != tap_pixels(setting, 0, 1)
+    # swap two squares' labels: the sum they show is no longer autograd's
+    x, _, g, _, grad_w = grads(setting)
+    padded = F.pad(x, window_args(6, 3, 2, 1, 2).pad)
+    anim.draw(1)
+    assert abs(labelled_sum(anim.picture, padded, g) - grad_w[0, 1]) < 1e-12
+    inside = [key for key in labels if padded[key[1:]] != 0]
+    first, second = inside[0], inside[-1]
+    assert labels[first] != labels[second]
+    swapped = {**labels, first: labels[second], second: labels[first]}
+    anim.frames[1] = (caption, reads, current, swapped)
+    anim.draw(1)
+    assert abs(labelled_sum(anim.picture, padded, g) - grad_w[0, 1]) > 1e-6
 
 
 def test_a_planted_wrong_reader_is_caught():

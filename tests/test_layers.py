@@ -137,8 +137,15 @@ def test_pool_bad_inputs():
         max_pool2d_backward(inf, torch.ones(1, 1, 3, 3), 2, 1, 1)
     assert max_pool2d_backward(inf, torch.ones(1, 1, 1, 1), 2).sum() == 1
     # the expected shape is shown
-    with pytest.raises(ValueError, match=r"expected \(1, 1, 2, 2\)"):
+    with pytest.raises(ValueError, match=r"output shape \(1, 1, 2, 2\)"):
         avg_pool2d_backward(x.shape, torch.zeros(1, 1, 3, 3), 2)
+    # grad_output and input are tensors; max pooling's share dtype, device
+    with pytest.raises(TypeError, match="grad_output must be a torch.Tensor"):
+        avg_pool2d_backward(x.shape, [[[[0.0, 0.0], [0.0, 0.0]]]], 2)
+    with pytest.raises(TypeError, match="input must be a torch.Tensor"):
+        max_pool2d_backward(x.tolist(), torch.zeros(1, 1, 2, 2), 2)
+    with pytest.raises(TypeError, match="grad_output and input must share"):
+        max_pool2d_backward(x, torch.zeros(1, 1, 2, 2).double(), 2)
 
 
 def max_pool_backward(x, grad_output):

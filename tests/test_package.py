@@ -29,6 +29,7 @@ CHAPTER = {
     "timing": 6,
     "grad": 7,
     "gradient_plots": 7,
+    "grid_picture": 7,
     "chain": 8,
     "dataflow": 8,
     "unrolled": 8,

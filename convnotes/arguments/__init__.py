@@ -15,6 +15,7 @@ Padding is carried one way only, as ``F.pad`` wants it for an image:
 from .dims import Conv2dArgs, Dim, check_fit, conv_dims, pair, window_args
 from .tensors import (
     apply_conv2d,
+    check_grad_output,
     conv2d_args,
     conv2d_function,
     grad_input_args,
@@ -26,6 +27,7 @@ __all__ = [
     "Dim",
     "apply_conv2d",
     "check_fit",
+    "check_grad_output",
     "conv2d_args",
     "conv2d_function",
     "conv_dims",

@@ -13,6 +13,7 @@ from .dims import window_args
 
 __all__ = [
     "apply_conv2d",
+    "check_grad_output",
     "conv2d_args",
     "conv2d_function",
     "grad_input_args",
@@ -146,20 +147,46 @@ def _placeholder(shape, like, name):
     )
 
 
-def _check_grad_output(grad_output, input_shape, weight_shape, args):
+def check_grad_output(grad_output, expected, what, context="", like=None):
+    """Raise unless ``grad_output`` is a tensor of shape ``expected``.
+
+    ``what`` names whose output shape that is, ``context`` (put at the end of
+    the message) the shapes it comes from. With ``like``, a pair
+    ``(name, tensor)``, ``grad_output`` must also share that tensor's dtype
+    and device.
+
+    >>> check_grad_output(torch.zeros(2, 3), (3, 2), "the pooling's output")
+    Traceback (most recent call last):
+    ...
+    ValueError: grad_output must have the pooling's output shape (3, 2), \
+got grad_output.shape=(2, 3)
+    """
     if not isinstance(grad_output, torch.Tensor):
         raise TypeError(
             "grad_output must be a torch.Tensor, "
             f"got {type(grad_output).__name__}"
         )
-    expected = (*input_shape[:-3], weight_shape[0], *args.output_size)
-    if _shape(grad_output) != expected:
-        raise ValueError(
-            "grad_output must have the convolution's output shape "
-            f"{expected}, got grad_output.shape={_shape(grad_output)} "
-            f"(input shape {tuple(input_shape)}, "
-            f"weight shape {tuple(weight_shape)})"
+    name, other = like or ("grad_output", grad_output)
+    if grad_output.dtype != other.dtype or grad_output.device != other.device:
+        raise TypeError(
+            f"grad_output and {name} must share dtype and device, got "
+            f"grad_output: {grad_output.dtype} on {grad_output.device}, "
+            f"{name}: {other.dtype} on {other.device}"
         )
+    if _shape(grad_output) != tuple(expected):
+        raise ValueError(
+            f"grad_output must have {what} shape {tuple(expected)}, "
+            f"got grad_output.shape={_shape(grad_output)}{context}"
+        )
+
+
+def _check_conv_grad_output(
+    grad_output, input_shape, weight_shape, args, like
+):
+    expected = (*input_shape[:-3], weight_shape[0], *args.output_size)
+    shapes = f"input shape {tuple(input_shape)}, weight shape {weight_shape}"
+    what, context = "the convolution's output", f" ({shapes})"
+    check_grad_output(grad_output, expected, what, context, like)
 
 
 def grad_input_args(
@@ -169,7 +196,9 @@ def grad_input_args(
     shape = _size("input_size", input_size)
     input = _placeholder(shape, weight, "weight")
     args = conv2d_args(input, weight, None, stride, padding, dilation, groups)
-    _check_grad_output(grad_output, shape, weight.shape, args)
+    _check_conv_grad_output(
+        grad_output, shape, _shape(weight), args, ("weight", weight)
+    )
     return shape, args
 
 
@@ -180,7 +209,9 @@ def grad_weight_args(
     shape = _size("weight_size", weight_size, entries=(4,))
     weight = _placeholder(shape, input, "input")
     args = conv2d_args(input, weight, None, stride, padding, dilation, groups)
-    _check_grad_output(grad_output, _shape(input), shape, args)
+    _check_conv_grad_output(
+        grad_output, _shape(input), shape, args, ("input", input)
+    )
     return shape, args
 
 

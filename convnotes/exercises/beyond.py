@@ -69,8 +69,10 @@ def _(answer):
 @checker(
     "ex-beyond-maxpool",
     hint=(
-        "reshape the input into its windows; which function returns the "
-        "first of equal maxima?"
+        "start from the section 'Pooling's backward passes': reshape the "
+        "input so that each 2×2 window is a row of four entries, find in "
+        "each row the position the gradient goes to, and test a window "
+        "that holds its maximum twice."
     ),
 )
 def _(answer):

@@ -8,7 +8,17 @@ import torch
 import torch.nn.functional as F
 from torch.autograd.variable import Variable
 
-from ..checking import Wrong, checker, function, parts, random, tensor
+from .. import chain, grad
+from ..checking import (
+    Wrong,
+    checker,
+    function,
+    parts,
+    random,
+    returned,
+    ruled_out,
+    tensor,
+)
 
 
 @checker(
@@ -17,13 +27,22 @@ from ..checking import Wrong, checker, function, parts, random, tensor
         "start from the section 'Problem 1: one strided convolution': at "
         "stride 32 the 32×32 windows tile the image without overlap. First "
         "write which rows each row of windows covers, and find the one "
-        "that holds row 100; then do the same for column 10."
+        "that holds row 100; then do the same for column 10. The gradient "
+        "there is a sum of residuals, each times the kernel entry that "
+        "touched the pixel."
     ),
 )
 def _(answer):
-    """((block row, block col), (row, col) in the block) of pixel (100, 10)."""
-    block, offset = parts(
-        answer, 2, "((block row, block col), (row, col) in block)"
+    """((block row, block col), (row, col) in the block, pixel_gradient).
+
+    ``pixel_gradient(images, kernels, measured)`` is dL/dx at pixel
+    (100, 10) of image 0, written as the sum; it runs with autograd and the
+    package's and PyTorch's input gradients switched off.
+    """
+    block, offset, pixel_gradient = parts(
+        answer,
+        3,
+        "((block row, block col), (row, col) in block, pixel_gradient)",
     )
     tensor(
         list(block),
@@ -39,7 +58,46 @@ def _(answer):
         "it is the pixel's row and column counted from its block's first "
         "row and first column, from 0.",
     )
+    if not callable(pixel_gradient):
+        kind = type(pixel_gradient).__name__
+        raise Wrong(f"pass pixel_gradient, the function itself, got {kind}.")
+    for seed in (11, 12):
+        images, kernels = (
+            random(2, 1, 128, 128, seed=seed),
+            random(512, 1, 32, 32, seed=seed + 10),
+        )
+        measured = random(2, 512, 4, 4, seed=seed + 20)
+        x = images.clone().requires_grad_()
+        loss = 0.5 * (F.conv2d(x, kernels, stride=32) - measured).pow(2).sum()
+        (expected,) = torch.autograd.grad(loss, x)
+        with _gradients_refused():
+            call = "pixel_gradient(images, kernels, measured)"
+            (got,) = returned(
+                pixel_gradient, (images, kernels, measured), call, 1
+            )
+        tensor(
+            got,
+            expected[0, 0, 100, 10],
+            "pixel_gradient's value",
+            "one term per kernel m: the residual of that kernel's output at "
+            "the block, times the kernel entry at the offset.",
+            reveal=True,
+        )
     return "right: only y[0, :, 3, 0] matters, through k[:, 0, 4, 10]."
+
+
+@contextmanager
+def _gradients_refused():
+    """Autograd, problem 1's gradient and every input gradient switched off."""
+    why = "write the gradient at the pixel as the sum of its terms"
+    with (
+        _autograd_refused(),
+        ruled_out(chain, ("problem1",), why),
+        ruled_out(grad, ("conv2d_input",), why),
+        ruled_out(torch.nn.grad, ("conv2d_input",), why),
+        ruled_out(F, ("conv_transpose2d",), why),
+    ):
+        yield
 
 
 def _measured():
@@ -213,20 +271,12 @@ def _(answer):
     for size in (9, 8):
         x = random(2, 3, size, size, seed=size)
         call = f"stride2_gradients on a {size}×{size} input"
-        try:
-            with _autograd_refused():
-                got = answer(x, w1, w2)
-        except Exception as error:  # anything the learner's code raises
-            raise Wrong(
-                f"{call} raised {type(error).__name__}: {error}"
-            ) from None
+        with _autograd_refused():
+            got = returned(answer, (x, w1, w2), call, 3)
         x_, w1_, w2_ = (t.clone().requires_grad_() for t in (x, w1, w2))
         expected = torch.autograd.grad(
             _stride2_loss(x_, w1_, w2_), (x_, w1_, w2_)
         )
-        got = tuple(got) if isinstance(got, tuple | list) else (got,)
-        if len(got) != 3:
-            raise Wrong(f"{call} returned {len(got)} values, expected 3.")
         fault = _stride2_fault(got, expected)
         if fault:
             raise Wrong(f"{call}: {fault}")
