@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from unittest import mock
 
 import torch
+from torch.autograd.variable import Variable
 
 __all__ = [
     "CHECKERS",
     "HINTS",
     "Feedback",
     "Wrong",
+    "autograd_refused",
     "checker",
     "function",
     "number",
@@ -225,6 +227,34 @@ def ruled_out(owner, names, why):
             patch = mock.patch.object(owner, name, refusal(name))
             stack.enter_context(patch)
         yield
+
+
+class _Refused:
+    """Stands in for autograd's engine: every backward pass is refused."""
+
+    def __init__(self, why):
+        self.why = why
+
+    def run_backward(self, *args, **kwargs):
+        raise RuntimeError(
+            f"autograd is off while the check runs your function: {self.why}"
+        )
+
+
+@contextmanager
+def autograd_refused(why):
+    """While the block runs, every backward pass (``grad``, ``backward``,
+    ``torch.func``) raises a ``RuntimeError`` that says ``why``.
+
+    It replaces the engine they all call, so ``torch.enable_grad()`` does
+    not undo it, as it would undo ``torch.no_grad()``.
+    """
+    engine = Variable._execution_engine
+    Variable._execution_engine = _Refused(why)
+    try:
+        yield
+    finally:
+        Variable._execution_engine = engine
 
 
 def _hint(hint):

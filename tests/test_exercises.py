@@ -89,6 +89,23 @@ def pixel_gradient_transposed(images, kernels, measured):
     return F.conv_transpose2d(residual, kernels, stride=32)[0, 0, 100, 10]
 
 
+def pixel_gradient_torch_transposed(images, kernels, measured):
+    residual = F.conv2d(images, kernels, stride=32) - measured
+    return torch.conv_transpose2d(residual, kernels, stride=32)[0, 0, 100, 10]
+
+
+def max_pool_by_autograd(x, grad_output):
+    """Autograd through a gather, with grad mode switched back on."""
+    with torch.enable_grad():
+        x = x.clone().requires_grad_()
+        N, C, H, W = x.shape
+        windows = x.view(N, C, H // 2, 2, W // 2, 2).permute(0, 1, 2, 4, 3, 5)
+        windows = windows.reshape(N, C, H // 2, W // 2, 4)
+        first = windows.detach().argmax(-1, keepdim=True)
+        out = windows.gather(-1, first).squeeze(-1)
+        return torch.autograd.grad(out, x, grad_output)[0]
+
+
 def problem3_leaky(x, w1, w2, k, y, stride, slope=0.1):
     z1 = F.conv2d(x, w1, padding=1)
     a1 = F.leaky_relu(z1, slope)
@@ -311,6 +328,10 @@ CASES = {
                 "Hint: pad g by kH - 1 rows and kW - 1 columns",
             ),
             (
+                lambda g, w: torch.conv_transpose2d(g, w),
+                "torch.conv_transpose2d: use only F.pad",
+            ),
+            (
                 lambda g, w: grad.input_grad_flipped(g, w),
                 "convnotes.grad.input_grad_flipped: use only F.pad",
             ),
@@ -346,6 +367,10 @@ CASES = {
             (
                 ((3, 0), (4, 10), pixel_gradient_transposed),
                 "torch.nn.functional.conv_transpose2d",
+            ),
+            (
+                ((3, 0), (4, 10), pixel_gradient_torch_transposed),
+                "torch.conv_transpose2d: write the gradient",
             ),
         ],
     ),
@@ -448,7 +473,11 @@ CASES = {
     ),
     "ex-beyond-maxpool": (
         max_pool_backward,
-        [(last_max, "the result"), (with_unfold, "functional.unfold")],
+        [
+            (last_max, "the result"),
+            (with_unfold, "functional.unfold"),
+            (max_pool_by_autograd, "autograd is off"),
+        ],
     ),
 }
 

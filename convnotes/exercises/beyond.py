@@ -5,7 +5,14 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..checking import checker, function, number, parts, ruled_out
+from ..checking import (
+    autograd_refused,
+    checker,
+    function,
+    number,
+    parts,
+    ruled_out,
+)
 
 
 @checker(
@@ -78,10 +85,11 @@ def _(answer):
 def _(answer):
     """A function ``max_pool_backward(x, grad_output)``, 2x2, stride 2.
 
-    It runs under ``torch.no_grad()`` with ``F.unfold`` (and so
-    ``layers.max_pool2d_backward``, which uses it), ``F.max_pool2d`` and
-    ``F.max_unpool2d`` replaced by functions that raise: the exercise asks
-    for none of autograd, unfold, or PyTorch's own pooling and its indices.
+    It runs with autograd switched off and with ``F.unfold`` (and so
+    ``layers.max_pool2d_backward``, which uses it), ``F.max_pool2d``,
+    ``F.max_pool2d_with_indices`` and ``F.max_unpool2d`` replaced by
+    functions that raise: the exercise asks for none of autograd, unfold, or
+    PyTorch's own pooling and its indices.
     """
 
     def reference(x, grad_output):
@@ -92,7 +100,10 @@ def _(answer):
     def by_hand(x, grad_output):
         without = "the exercise asks for the backward pass by hand"
         names = ("unfold", "max_pool2d", "max_pool2d_with_indices")
-        with torch.no_grad(), ruled_out(F, (*names, "max_unpool2d"), without):
+        with (
+            autograd_refused(without),
+            ruled_out(F, (*names, "max_unpool2d"), without),
+        ):
             return answer(x, grad_output)
 
     cases = []

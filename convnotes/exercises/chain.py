@@ -6,11 +6,11 @@ from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
-from torch.autograd.variable import Variable
 
 from .. import chain, grad
 from ..checking import (
     Wrong,
+    autograd_refused,
     checker,
     function,
     parts,
@@ -91,11 +91,12 @@ def _gradients_refused():
     """Autograd, problem 1's gradient and every input gradient switched off."""
     why = "write the gradient at the pixel as the sum of its terms"
     with (
-        _autograd_refused(),
+        autograd_refused(why),
         ruled_out(chain, ("problem1",), why),
         ruled_out(grad, ("conv2d_input",), why),
         ruled_out(torch.nn.grad, ("conv2d_input",), why),
         ruled_out(F, ("conv_transpose2d",), why),
+        ruled_out(torch, ("conv_transpose2d",), why),
     ):
         yield
 
@@ -180,31 +181,6 @@ def _stride2_loss(x, w1, w2):
     return F.conv2d(F.relu(z1), w2, stride=2).pow(2).sum()
 
 
-class _Refused:
-    """Stands in for autograd's engine: every backward pass is refused."""
-
-    def run_backward(self, *args, **kwargs):
-        raise RuntimeError(
-            "autograd is off while the check runs your function: build "
-            "the gradients with cn.grad and the ReLU's mask"
-        )
-
-
-@contextmanager
-def _autograd_refused():
-    """Refuse every backward pass (``grad``, ``backward``, ``torch.func``).
-
-    It replaces the engine they all call, so ``torch.enable_grad()`` does
-    not undo it.
-    """
-    engine = Variable._execution_engine
-    Variable._execution_engine = _Refused()
-    try:
-        yield
-    finally:
-        Variable._execution_engine = engine
-
-
 _NAMES = ("grad_x (output 0)", "grad_w1 (output 1)", "grad_w2 (output 2)")
 
 
@@ -271,7 +247,8 @@ def _(answer):
     for size in (9, 8):
         x = random(2, 3, size, size, seed=size)
         call = f"stride2_gradients on a {size}×{size} input"
-        with _autograd_refused():
+        why = "build the gradients with cn.grad and the ReLU's mask"
+        with autograd_refused(why):
             got = returned(answer, (x, w1, w2), call, 3)
         x_, w1_, w2_ = (t.clone().requires_grad_() for t in (x, w1, w2))
         expected = torch.autograd.grad(
