@@ -167,12 +167,15 @@ class ConvPicture:
         i, j = position
         reads = window_reads(self.args, self.kernel_size, position)
         x = "x_pad" if sum(self.args.pad) else "x"
+        c = "0,c," if self.in_channels > 1 else ""  # output channel 0
+        x_c = "c," if self.in_channels > 1 else ""
         terms = " + ".join(
-            f"w[{u},{v}]·{x}[{row},{col}]" for u, v, row, col in reads[:2]
+            f"w[{c}{u},{v}]·{x}[{x_c}{row},{col}]"
+            for u, v, row, col in reads[:2]
         )
         terms += " + ..." if len(reads) > 2 else ""
         if self.in_channels > 1:
-            terms = f"sum over {self.in_channels} channels of ({terms})"
+            terms = f"sum over the {self.in_channels} channels c of ({terms})"
         return f"output ({i}, {j}) = {terms}"
 
     def highlighted(self, role):
