@@ -67,7 +67,8 @@ def conv2d_input(
     )
     g = grad_output if len(shape) == 4 else grad_output.unsqueeze(0)
     grad_input = input_grad_transposed(g, weight, shape[-2:], args)
-    return grad_input if len(shape) == 4 else grad_input.squeeze(0)
+    # its own tensor, as torch.nn.grad's is: the crop is a view of a larger one
+    return grad_input.contiguous().view(shape)
 
 
 def input_grad_transposed(g, weight, input_hw, args):
@@ -176,7 +177,7 @@ def weight_grad_correlation(x, g, weight_shape, args):
     correlation = F.conv2d(
         images, kernels, stride=args.dilation, dilation=args.stride, groups=G
     )  # (C_in_g, C_out, >= kH, >= kW): a window may fit a few more times
-    return correlation.transpose(0, 1)[:, :, :kH, :kW]
+    return correlation.transpose(0, 1)[:, :, :kH, :kW].contiguous()
 
 
 def conv2d_bias(grad_output):

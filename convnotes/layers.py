@@ -96,7 +96,8 @@ def _fold(grad_cols, input_size, kernel, args):
     """Sum the window columns back into the input, then drop the padding."""
     padded = args.padded_size(input_size)
     grad = F.fold(grad_cols, padded, kernel, stride=args.stride)
-    return crop(grad.view(*input_size[:2], *padded), args)
+    # a tensor of its own, not a view of the padded one
+    return crop(grad.view(*input_size[:2], *padded), args).contiguous()
 
 
 def max_pool2d_backward(

@@ -203,7 +203,17 @@ CASES = {
     ),
     "ex-fast-tiles": (
         tiled_conv2d,
-        [(lambda x, w: 2 * tiled_conv2d(x, w), "the result")],
+        [
+            (lambda x, w: 2 * tiled_conv2d(x, w), "the result"),
+            (
+                lambda x, w: F.conv2d(x, w, stride=w.shape[2:]),
+                "functional.conv2d: cut the input into tiles",
+            ),
+            (
+                lambda x, w: torch.conv2d(x, w, stride=w.shape[2:]),
+                "torch.conv2d: cut the input into tiles",
+            ),
+        ],
     ),
     "ex-hand-arange": (
         [[8, 12], [20, 24]],

@@ -58,6 +58,8 @@ def test_matches_autograd_and_torch_nn_grad(shape, kwargs, extra, grad):
     grad_weight = grad.conv2d_weight(x, w.shape, grad_output, **kwargs)
     torch.testing.assert_close(grad_input, expected[0], **TOL)
     torch.testing.assert_close(grad_weight, expected[1], **TOL)
+    # NCHW in, NCHW out, stored in that order, as PyTorch's own gradients
+    assert grad_input.is_contiguous() and grad_weight.is_contiguous()
     if b is not None:
         torch.testing.assert_close(
             teaching.conv2d_bias(grad_output), expected[2], **TOL

@@ -102,6 +102,7 @@ def test_pool_backward_matches_autograd(case):
     (expected,) = torch.autograd.grad(y, x, g)
     got = avg_pool2d_backward(x.shape, g, *args, count_include_pad=include)
     torch.testing.assert_close(got, expected, rtol=0, atol=1e-12)
+    assert got.is_contiguous()  # its own tensor, not a view of the padded
 
 
 def test_max_pool_ties_planted_fault():

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from ..arguments import conv2d_args
-from ..checking import checker, function, number, parts, random
+from ..checking import checker, function, number, parts, random, ruled_out
 from ..fast import unfold
 
 
@@ -69,22 +69,29 @@ def _(answer):
     ),
 )
 def _(answer):
-    """A function ``tiled_conv2d(x, weight)``."""
+    """A function ``tiled_conv2d(x, weight)``, run with ``F.conv2d`` and
+    ``F.unfold`` (and ``torch.conv2d``) switched off."""
+    conv2d = F.conv2d  # kept: the answer runs without it
 
     def reference(x, weight):
-        return F.conv2d(x, weight, stride=weight.shape[2:])
+        return conv2d(x, weight, stride=weight.shape[2:])
 
     cases = [
         (random(2, 3, 8, 12, seed=1), random(5, 3, 4, 4, seed=2)),
         (random(1, 2, 7, 10, seed=3), random(4, 2, 2, 3, seed=4)),
     ]
-    return function(
-        answer,
-        reference,
-        cases,
-        "tiled_conv2d",
-        "check one tile: the tile of image 0's output pixel (0, 0) must be "
-        "x[0, :, :kH, :kW], and the output must have the shape "
-        "(N, C_out, H_out, W_out), in the order of (image, output row, "
-        "output column) of your tiles.",
-    )
+    why = "cut the input into tiles and multiply by the kernel matrix"
+    with (
+        ruled_out(F, ("conv2d", "unfold"), why),
+        ruled_out(torch, ("conv2d",), why),
+    ):
+        return function(
+            answer,
+            reference,
+            cases,
+            "tiled_conv2d",
+            "check one tile: the tile of image 0's output pixel (0, 0) must "
+            "be x[0, :, :kH, :kW], and the output must have the shape "
+            "(N, C_out, H_out, W_out), in the order of (image, output row, "
+            "output column) of your tiles.",
+        )

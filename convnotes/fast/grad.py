@@ -50,6 +50,8 @@ def conv2d_input(
         grad_input = _input_grad_flipped(g, weight, args)
     else:
         grad_input = grad.input_grad_transposed(g, weight, shape[-2:], args)
+    if not grad_input.is_contiguous() and not _channels_last(grad_input):
+        grad_input = grad_input.contiguous()  # the crops are views
     return grad_input if len(shape) == 4 else grad_input.squeeze(0)
 
 
