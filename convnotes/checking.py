@@ -209,23 +209,36 @@ def function(answer, reference, cases, name, hint=""):
 NOT_RIGHT = "not the right value"  # what a wrong prediction is told
 
 
+# modules that hold some of the same functions under the same name
+# (``F.conv2d is torch.conv2d``): refusing one refuses the others too
+_ALIASES = (torch, torch.nn.functional)
+
+
 @contextmanager
 def ruled_out(owner, names, why):
     """While the block runs, each function ``owner.<name>`` raises a
     ``RuntimeError`` that names it and says ``why``: what an exercise asks
-    the answer to do without. They are put back afterwards, whatever
-    happens."""
+    the answer to do without. Where ``torch`` or ``torch.nn.functional``
+    holds the same function under the same name, that one is refused too,
+    under its own name. They are put back afterwards, whatever happens."""
 
-    def refusal(name):
+    def refusal(module, name):
         def refuse(*args, **kwargs):
-            raise RuntimeError(f"{owner.__name__}.{name}: {why}")
+            raise RuntimeError(f"{module.__name__}.{name}: {why}")
 
         return refuse
 
     with ExitStack() as stack:
         for name in names:
-            patch = mock.patch.object(owner, name, refusal(name))
-            stack.enter_context(patch)
+            original = getattr(owner, name)
+            modules = [owner] + [
+                m
+                for m in _ALIASES
+                if m is not owner and getattr(m, name, None) is original
+            ]
+            for module in modules:
+                patch = mock.patch.object(module, name, refusal(module, name))
+                stack.enter_context(patch)
         yield
 
 

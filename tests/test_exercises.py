@@ -731,3 +731,18 @@ def test_ruled_out_refuses_inside_and_puts_back_even_on_error():
             assert F.unfold is unfold  # only what was named
             raise ZeroDivisionError  # an error in the block
     assert torch.nn.grad.conv2d_input is grad_input
+
+
+def test_ruled_out_refuses_the_same_function_under_its_other_name():
+    conv2d, unfold = torch.conv2d, F.unfold
+    assert F.conv2d is conv2d  # one function, two names
+    with checking.ruled_out(F, ("conv2d", "unfold"), "not it"):
+        with pytest.raises(RuntimeError, match="^torch.conv2d: not it"):
+            torch.conv2d(torch.zeros(1, 1, 2, 2), torch.zeros(1, 1, 1, 1))
+        with pytest.raises(
+            RuntimeError, match="^torch.nn.functional.conv2d: not it"
+        ):
+            F.conv2d(torch.zeros(1, 1, 2, 2), torch.zeros(1, 1, 1, 1))
+        assert not hasattr(torch, "unfold")  # F.unfold has no other name
+    assert torch.conv2d is conv2d and F.conv2d is conv2d
+    assert F.unfold is unfold

@@ -166,13 +166,15 @@ got grad_output.shape=(2, 3)
             "grad_output must be a torch.Tensor, "
             f"got {type(grad_output).__name__}"
         )
-    name, other = like or ("grad_output", grad_output)
-    if grad_output.dtype != other.dtype or grad_output.device != other.device:
-        raise TypeError(
-            f"grad_output and {name} must share dtype and device, got "
-            f"grad_output: {grad_output.dtype} on {grad_output.device}, "
-            f"{name}: {other.dtype} on {other.device}"
-        )
+    if like is not None:
+        name, other = like
+        dtype, device = grad_output.dtype, grad_output.device
+        if dtype != other.dtype or device != other.device:
+            raise TypeError(
+                f"grad_output and {name} must share dtype and device, got "
+                f"grad_output: {dtype} on {device}, "
+                f"{name}: {other.dtype} on {other.device}"
+            )
     if _shape(grad_output) != tuple(expected):
         raise ValueError(
             f"grad_output must have {what} shape {tuple(expected)}, "

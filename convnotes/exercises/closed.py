@@ -106,7 +106,6 @@ def _(answer):
         ruled_out(grad, (*names, "flipped_kernel"), why),
         ruled_out(torch.nn.grad, ("conv2d_input",), why),
         ruled_out(F, ("conv_transpose2d",), why),
-        ruled_out(torch, ("conv_transpose2d",), why),
     ):
         return function(
             answer,
