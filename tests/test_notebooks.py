@@ -11,6 +11,7 @@ import tomllib
 import nbformat
 import pytest
 
+import myst_solutions
 from conftest import ROOT, toc_pages
 
 NOTEBOOKS = sorted(p for p in (ROOT / "book").glob("*.ipynb"))
@@ -77,40 +78,28 @@ def test_no_stored_errors(path):
         )
 
 
-FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(\S*)")
-
-
 def markdown_comment_lines(path):
     """Lines of markdown cells that MyST would drop as comments (``% ...``).
 
-    Code blocks are skipped; a directive's fence (``{exercise}``,
-    ``{solution}``, ...) holds markdown, which is read. A fence is closed by
-    a bare fence of the same character, at least as long.
+    Code blocks, as ``myst_solutions.blocks`` finds them, are skipped; a
+    directive's fence (``{exercise}``, ``{solution}``, ...) holds markdown,
+    which is read.
     """
     nb = nbformat.read(path, as_version=4)
     found = []
     for cell in nb.cells:
         if cell.cell_type != "markdown":
             continue
-        fences = []  # the open fences, innermost last: (fence, holds code)
-        for line in cell.source.splitlines():
-            in_code = bool(fences) and fences[-1][1]
-            match = FENCE.match(line)
-            if match:
-                fence, info = match.groups()
-                last = fences[-1][0] if fences else ""
-                if (
-                    not info
-                    and last[:1] == fence[0]
-                    and len(fence) >= len(last)
-                ):
-                    fences.pop()
-                    continue
-                if not in_code:
-                    fences.append((fence, not info.startswith("{")))
-                    continue
-            if not in_code and line.startswith("%"):
-                found.append(line)
+        code = set()
+        for first, last, _, info, _ in myst_solutions.blocks(cell.source):
+            if not info.startswith("{"):
+                code.update(range(first, last + 1))
+        lines = cell.source.splitlines()
+        found += [
+            line
+            for number, line in enumerate(lines)
+            if number not in code and line.startswith("%")
+        ]
     return found
 
 
@@ -129,10 +118,12 @@ def test_the_comment_check_sees_a_wrapped_percent(tmp_path):
         nbformat.v4.new_markdown_cell(
             "````{solution} ex-a\n```python\n% code\n```\n5 (10\n%) here\n````"
         ),
+        # a colon fence, as MyST also writes directives
+        nbformat.v4.new_markdown_cell(":::{note}\n7 (10\n%) too\n:::"),
     ]
     path = tmp_path / "planted.ipynb"
     nbformat.write(nb, path)
-    assert markdown_comment_lines(path) == ["%) each", "%) here"]
+    assert markdown_comment_lines(path) == ["%) each", "%) here", "%) too"]
 
 
 TIMES = re.compile(
