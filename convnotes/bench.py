@@ -73,9 +73,10 @@ def compare_problem3(functions=None, repeats=7):
     Each function is paired with autograd alone (autograd, function, autograd,
     function, ...), so that no third workload runs between the two sides of a
     ratio. Returns
-    ``{"autograd": (seconds, 1.0), name: (seconds, ratio), ...}`` with
-    autograd's median over all its runs; autograd differentiates the plain
-    forward pass, the functions are called on tensors that need no gradients.
+    ``{"autograd": (seconds, 1.0), name: (seconds, ratio), ...}``, autograd's
+    seconds the median of its medians, one per pairing; autograd
+    differentiates the plain forward pass, the functions are called on
+    tensors that need no gradients.
     """
     tensors = problem3_tensors()
     params = [t.clone().requires_grad_() for t in tensors[:3]]
