@@ -520,6 +520,7 @@ def test_a_typical_wrong_answer_is_explained(label, wrong, words):
 
 
 def test_apps_separable_wants_two_1d_convolutions_and_restores_conv2d():
+    conv2d_before = torch.conv2d
     refused = check("ex-apps-separable", gaussian_blur_2d)
     assert not refused
     assert "kernels of size 7×7" in refused.message, refused.message
@@ -534,6 +535,16 @@ def test_apps_separable_wants_two_1d_convolutions_and_restores_conv2d():
 
     assert check("ex-apps-separable", columns_then_rows)
     assert F.conv2d is torch.conv2d  # the counting wrapper is gone
+
+    def by_torch_conv2d(x, sigma, radius):  # the same, under its other name
+        t = torch.arange(-radius, radius + 1, dtype=x.dtype)
+        line = torch.exp(-(t**2) / (2 * sigma**2))
+        line = (line / line.sum()).view(1, 1, -1, 1)
+        rows = torch.conv2d(x, line, padding=(radius, 0))
+        return torch.conv2d(rows, line.transpose(-1, -2), padding=(0, radius))
+
+    assert check("ex-apps-separable", by_torch_conv2d)
+    assert torch.conv2d is conv2d_before
 
 
 def test_an_unknown_label_lists_the_known_ones():

@@ -135,7 +135,8 @@ def _(answer):
 
 
 def _conv2d_kernels(answer, x, sigma, radius):
-    """The (height, width) of each kernel ``answer`` gives ``F.conv2d``."""
+    """The (height, width) of each kernel ``answer`` gives ``F.conv2d``,
+    under either of its names (``F.conv2d is torch.conv2d``)."""
     kernels = []
     conv2d = F.conv2d
 
@@ -143,7 +144,10 @@ def _conv2d_kernels(answer, x, sigma, radius):
         kernels.append(tuple(weight.shape[-2:]))
         return conv2d(input, weight, *args, **kwargs)
 
-    with mock.patch("torch.nn.functional.conv2d", counting):
+    with (
+        mock.patch("torch.nn.functional.conv2d", counting),
+        mock.patch("torch.conv2d", counting),
+    ):
         answer(x, sigma, radius)
     return kernels
 
