@@ -4,6 +4,7 @@ import functools
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch.autograd import gradcheck, gradgradcheck
 
 from convnotes import chain, fast, grad
@@ -100,11 +101,90 @@ def test_tuned_problem3_keeps_a1_and_returns_dx_channels_last():
     """The layout the docstrings promise (it changes no number, just time)."""
     x, y, k, w1, w2 = forum_tensors(32, 32, size=64)
     with torch.no_grad():
-        _, a1, r = fast.chain.problem3_forward(x, w1, w2, k, y)
-        grad_x, _, _ = fast.chain.problem3_backward(x, w1, w2, k, a1, r)
-    for t in (a1, grad_x):
+        _, x_last, a1, r = fast.chain.problem3_forward(x, w1, w2, k, y)
+        grad_x, _, _ = fast.chain.problem3_backward(x_last, w1, w2, k, a1, r)
+    for t in (x_last, a1, grad_x):
         assert t.is_contiguous(memory_format=torch.channels_last)
         assert not t.is_contiguous()
+
+
+def test_a_workspace_changes_no_result_and_keeps_its_memory():
+    """Two steps share a workspace; the first step's results stay as they were.
+
+    Each step's results must equal those of a step without a workspace, and
+    the second step must write its temporaries where the first did.
+    """
+    first = [t.detach() for t in forum_tensors(32, 32, size=64, seed=1)]
+    second = [t.detach() for t in forum_tensors(32, 32, size=64, seed=2)]
+    workspace = fast.Workspace()
+
+    def step(tensors, workspace):
+        x, y, k, w1, w2 = tensors
+        return fast.problem3(x, w1, w2, k, y, workspace=workspace)
+
+    got_first = step(first, workspace)
+    kept = {name: t.data_ptr() for name, t in workspace._kept.items()}
+    assert set(kept) == {"x", "grad_a1", "mask"}
+    got_second = step(second, workspace)
+    assert {n: t.data_ptr() for n, t in workspace._kept.items()} == kept
+    for tensors, got in [(first, got_first), (second, got_second)]:
+        for g, e in zip(got, step(tensors, None), strict=True):
+            assert torch.equal(g, e)
+    results = {t.data_ptr() for t in (*got_first, *got_second)}
+    assert results.isdisjoint(kept.values())
+
+
+def test_a_workspace_makes_new_memory_for_new_sizes():
+    workspace = fast.Workspace()
+    like = torch.zeros(2, 3, 4, 5)
+    kept = workspace.tensor("t", like, torch.channels_last)
+    assert workspace.tensor("t", like, torch.channels_last) is kept
+    assert kept.is_contiguous(memory_format=torch.channels_last)
+    for other, layout in [
+        (torch.zeros(2, 3, 4, 6), torch.channels_last),
+        (like.double(), torch.channels_last),
+        (like, torch.contiguous_format),
+    ]:
+        made = workspace.tensor("t", other, layout)
+        assert made is not kept
+        assert made.shape == other.shape and made.dtype == other.dtype
+        assert made.is_contiguous(memory_format=layout)
+        kept = made
+
+
+def test_a_workspace_is_left_alone_while_autograd_records():
+    x, y, k, w1, w2 = forum_tensors(4, 4, size=64)
+    w2 = torch.randn(1, 4, 3, 3, dtype=torch.float64, requires_grad=True)
+    workspace = fast.Workspace()
+    _, _, grad_w1, _ = fast.problem3(x, w1, w2, k, y, workspace=workspace)
+    assert grad_w1.requires_grad and not workspace._kept
+    with torch.no_grad():
+        fast.problem3(x, w1, w2, k, y, workspace=workspace)
+    assert workspace._kept
+
+
+def test_a_workspace_of_another_type_is_refused():
+    x, y, k, w1, w2 = forum_tensors(4, 4, size=64)
+    with pytest.raises(TypeError, match="workspace: expected .*dict"):
+        fast.problem3(x, w1, w2, k, y, workspace={})
+
+
+@pytest.mark.parametrize("kernel", [(1, 1), (3, 3), (5, 3), (2, 4)])
+def test_input_grad_columns_is_the_input_gradient(kernel):
+    """Stride 1, padding 1, for kernels smaller and larger than 3x3."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 5, 9, 8, dtype=torch.float64)
+    weight = torch.randn(3, 5, *kernel, dtype=torch.float64)
+    grad_output = torch.randn_like(F.conv2d(x, weight, padding=1))
+    expected = torch.nn.grad.conv2d_input(
+        x.shape, weight, grad_output, padding=1
+    )
+    out = torch.full_like(x, float("nan"), memory_format=torch.channels_last)
+    for into in (None, out):
+        got = fast.chain.input_grad_columns(grad_output, weight, into)
+        torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+        assert got.is_contiguous(memory_format=torch.channels_last)
+    assert got.data_ptr() == out.data_ptr()
 
 
 def stride2_gradients(x, w1, w2, mask=True, input_size=True, factor=2):

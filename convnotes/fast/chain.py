@@ -1,13 +1,16 @@
 """The forum question's third problem, tuned (chapter 9).
 
 Same results as :func:`convnotes.chain.problem3`, with the gradients of
-:mod:`convnotes.fast` and three changes that need the whole chain in view:
+:mod:`convnotes.fast` and changes that need the whole chain in view:
 
 - ReLU runs in place and its gradient is read off its output: nothing but
   ``a1`` is kept of the first layer;
-- ``a1`` is stored channels last (each pixel's channels together), so the
-  per-tap products of ``dL/dw1`` read their right-hand factor row by row;
-- the mask is multiplied in place, as a float (``a1.sign()``, no boolean).
+- ``x`` is copied channels last (each pixel's channels together), so ``a1``,
+  ``dL/da1`` and ``dL/dx`` are channels last too, and the per-tap products of
+  ``dL/dw1`` read both factors row by row;
+- ReLU's gradient is applied in place;
+- given a :class:`Workspace`, a step repeated at the same sizes writes the
+  copy of ``x`` and ``dL/da1`` into memory kept from the step before.
 """
 
 from __future__ import annotations
@@ -17,45 +20,135 @@ import torch.nn.functional as F
 
 from .grad import conv2d_input, conv2d_weight
 
-__all__ = ["problem3", "problem3_backward", "problem3_forward"]
+__all__ = ["Workspace", "problem3", "problem3_backward", "problem3_forward"]
+
+LAST = torch.channels_last
 
 
-def problem3_forward(x, w1, w2, k, y, stride=32):
-    """The forward pass and what the backward pass needs: ``(L, a1, r)``."""
-    # a channels-last weight makes z1, and so a1, channels last
-    w1_last = w1.contiguous(memory_format=torch.channels_last)
-    # ReLU may overwrite z1 in place: the convolution's gradients need its
-    # input and weight, not its output, and ReLU's gradient can be read off a1
-    z1 = F.conv2d(x, w1_last, padding=1)
+class Workspace:
+    """Memory a repeated step keeps for its large temporaries between calls.
+
+    A large new tensor is memory the operating system maps afresh, and the
+    first write to each of its pages stops for a page fault (chapter 9,
+    "Reusing buffers"). A step run again and again at the same sizes, as in
+    training, can instead write its temporaries where it wrote them the last
+    time. Pass the same workspace to every call of one step, and give each
+    thread its own: two calls running at once would write the same memory.
+    What a step returns never shares the workspace's memory. While autograd
+    records, the workspace is not used (autograd may save a temporary that
+    the next call would overwrite).
+    """
+
+    def __init__(self):
+        self._kept = {}
+
+    def tensor(self, name, like, memory_format=torch.contiguous_format):
+        """The tensor kept as ``name``, of ``like``'s shape, dtype and device.
+
+        Made (and kept) if none is kept, or the one kept differs in shape,
+        dtype, device or layout. Its values are whatever was last written.
+        """
+        kept = self._kept.get(name)
+        fits = (
+            kept is not None
+            and kept.shape == like.shape
+            and kept.dtype == like.dtype
+            and kept.device == like.device
+            and kept.is_contiguous(memory_format=memory_format)
+        )
+        if not fits:
+            kept = torch.empty(
+                like.shape,
+                dtype=like.dtype,
+                device=like.device,
+                memory_format=memory_format,
+            )
+            self._kept[name] = kept
+        return kept
+
+
+def _usable(workspace, *tensors):
+    """``workspace``, or ``None`` if there is none or autograd records."""
+    if workspace is None:
+        return None
+    if not isinstance(workspace, Workspace):
+        raise TypeError(
+            "workspace: expected a convnotes.fast.Workspace or None, got "
+            f"{type(workspace).__name__}"
+        )
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        return None
+    return workspace
+
+
+def problem3_forward(x, w1, w2, k, y, stride=32, workspace=None):
+    """The forward pass and what the backward pass needs.
+
+    Returns ``(L, x_last, a1, r)``, ``x_last`` being ``x`` channels last.
+    """
+    kept = _usable(workspace, x, w1, w2, k, y)
+    if x.is_contiguous(memory_format=LAST) or kept is None:
+        x_last = x.contiguous(memory_format=LAST)
+    else:
+        x_last = kept.tensor("x", x, LAST).copy_(x)
+    # a channels-last input makes z1, and so a1, channels last; ReLU may
+    # overwrite z1 in place: the convolution's gradients need its input and
+    # weight, not its output, and ReLU's gradient can be read off a1
+    z1 = F.conv2d(x_last, w1.contiguous(memory_format=LAST), padding=1)
     a1 = F.relu(z1, inplace=True)
     z2 = F.conv2d(a1, w2, padding=1)
     r = F.conv2d(z2, k, stride=stride) - y
-    return 0.5 * r.pow(2).sum(), a1, r
+    return 0.5 * r.pow(2).sum(), x_last, a1, r
 
 
-def problem3_backward(x, w1, w2, k, a1, r, stride=32):
-    """The gradients ``(dL/dx, dL/dw1, dL/dw2)``, from ``a1`` and ``r``.
+def problem3_backward(x_last, w1, w2, k, a1, r, stride=32, workspace=None):
+    """The gradients ``(dL/dx, dL/dw1, dL/dw2)``, from the forward's results.
 
-    ``dL/dx`` comes back channels last, like ``a1``.
+    ``dL/dx`` comes back channels last, like ``x_last``.
     """
+    kept = _usable(workspace, x_last, w1, w2, k, a1, r)
     z2_shape = (a1.shape[0], w2.shape[0], *a1.shape[2:])
     grad_z2 = conv2d_input(z2_shape, k, r, stride=stride)
     grad_w2 = conv2d_weight(a1, w2.shape, grad_z2, padding=1)
-    # a channels-last weight gives a channels-last gradient, laid out like a1
-    w2_last = w2.contiguous(memory_format=torch.channels_last)
-    grad_a1 = conv2d_input(a1.shape, w2_last, grad_z2, padding=1)
-    # where a1 > 0 ReLU passed its input: for a1 >= 0 that mask is a1.sign()
-    grad_z1 = grad_a1.mul_(a1.sign())
-    grad_w1 = conv2d_weight(x, w1.shape, grad_z1, padding=1)
-    grad_x = conv2d_input(x.shape, w1, grad_z1, padding=1)
+    out = None if kept is None else kept.tensor("grad_a1", a1, LAST)
+    grad_a1 = input_grad_columns(grad_z2, w2, out)
+    # where a1 > 0 ReLU passed its input: for a1 >= 0 that mask is a1.sign(),
+    # multiplied in place into dL/da1, which nothing reads again
+    mask = None if kept is None else kept.tensor("mask", a1, LAST)
+    grad_z1 = grad_a1.mul_(torch.sign(a1, out=mask))
+    grad_w1 = conv2d_weight(x_last, w1.shape, grad_z1, padding=1)
+    grad_x = conv2d_input(x_last.shape, w1, grad_z1, padding=1)
     return grad_x, grad_w1, grad_w2
 
 
-def problem3(x, w1, w2, k, y, stride=32):
+def input_grad_columns(grad_output, weight, out=None):
+    """``dL/d(input)`` of a stride-1, padding-1 convolution, channels last.
+
+    The input gradient is a convolution of ``grad_output`` with the flipped
+    kernel (chapter 7), here written as one matrix product per image: the
+    columns of ``grad_output`` (few, when it has few channels, as ``dL/dz2``
+    has one) times the flipped taps, one row per pixel. Into ``out`` (a
+    channels-last tensor of the input's shape) if given.
+    """
+    N, C_out, H_out, W_out = grad_output.shape
+    _, C_in, kH, kW = weight.shape
+    H, W = H_out + kH - 3, W_out + kW - 3  # the input's size, padding 1
+    # a negative padding crops: a 1x1 kernel read padding it must drop
+    padded = F.pad(grad_output, (kW - 2, kW - 2, kH - 2, kH - 2))
+    cols = F.unfold(padded, (kH, kW))  # (N, C_out * kH * kW, H * W)
+    taps = weight.flip(2, 3).permute(0, 2, 3, 1).reshape(-1, C_in)
+    rows = None if out is None else out.permute(0, 2, 3, 1).view(N, -1, C_in)
+    rows = torch.bmm(cols.transpose(1, 2), taps.expand(N, -1, -1), out=rows)
+    return rows.view(N, H, W, C_in).permute(0, 3, 1, 2)
+
+
+def problem3(x, w1, w2, k, y, stride=32, workspace=None):
     """``L = 0.5 ||k * (w2 * relu(w1 * x)) - y||^2`` and its gradients.
 
     Returns ``(L, dL/dx, dL/dw1, dL/dw2)``, as
-    :func:`convnotes.chain.problem3` does.
+    :func:`convnotes.chain.problem3` does. ``workspace``: a
+    :class:`Workspace` kept between calls, or ``None`` (new memory).
     """
-    loss, a1, r = problem3_forward(x, w1, w2, k, y, stride)
-    return (loss, *problem3_backward(x, w1, w2, k, a1, r, stride))
+    loss, x_last, a1, r = problem3_forward(x, w1, w2, k, y, stride, workspace)
+    grads = problem3_backward(x_last, w1, w2, k, a1, r, stride, workspace)
+    return (loss, *grads)
