@@ -213,6 +213,12 @@ CASES = {
                 lambda x, w: torch.conv2d(x, w, stride=w.shape[2:]),
                 "torch.conv2d: cut the input into tiles",
             ),
+            (
+                lambda x, w: torch.convolution(
+                    x, w, None, w.shape[2:], (0, 0), (1, 1), False, (0, 0), 1
+                ),
+                "torch.convolution: cut the input into tiles",
+            ),
         ],
     ),
     "ex-hand-arange": (
