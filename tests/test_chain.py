@@ -123,10 +123,10 @@ def test_a_workspace_changes_no_result_and_keeps_its_memory():
         return fast.problem3(x, w1, w2, k, y, workspace=workspace)
 
     got_first = step(first, workspace)
-    kept = {name: t.data_ptr() for name, t in workspace._kept.items()}
+    kept = {name: t.data_ptr() for name, t in workspace.kept.items()}
     assert set(kept) == {"x", "grad_a1", "mask"}
     got_second = step(second, workspace)
-    assert {n: t.data_ptr() for n, t in workspace._kept.items()} == kept
+    assert {n: t.data_ptr() for n, t in workspace.kept.items()} == kept
     for tensors, got in [(first, got_first), (second, got_second)]:
         for g, e in zip(got, step(tensors, None), strict=True):
             assert torch.equal(g, e)
@@ -157,10 +157,10 @@ def test_a_workspace_is_left_alone_while_autograd_records():
     w2 = torch.randn(1, 4, 3, 3, dtype=torch.float64, requires_grad=True)
     workspace = fast.Workspace()
     _, _, grad_w1, _ = fast.problem3(x, w1, w2, k, y, workspace=workspace)
-    assert grad_w1.requires_grad and not workspace._kept
+    assert grad_w1.requires_grad and not workspace.kept
     with torch.no_grad():
         fast.problem3(x, w1, w2, k, y, workspace=workspace)
-    assert workspace._kept
+    assert workspace.kept
 
 
 def test_a_workspace_of_another_type_is_refused():

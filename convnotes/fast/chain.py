@@ -5,12 +5,15 @@ Same results as :func:`convnotes.chain.problem3`, with the gradients of
 
 - ReLU runs in place and its gradient is read off its output: nothing but
   ``a1`` is kept of the first layer;
-- ``x`` is copied channels last (each pixel's channels together), so ``a1``,
-  ``dL/da1`` and ``dL/dx`` are channels last too, and the per-tap products of
-  ``dL/dw1`` read both factors row by row;
-- ReLU's gradient is applied in place;
+- ``x`` is copied channels last (each pixel's channels together), which makes
+  ``a1`` channels last; ``dL/da1`` is made channels last by
+  :func:`input_grad_columns`, and so ``dL/dz1`` and ``dL/dx`` are too. The
+  per-tap products of both weight gradients then read their right-hand factor
+  (``a1``, and the copy of ``x``) row by row;
+- ReLU's mask is multiplied into ``dL/da1`` in place;
 - given a :class:`Workspace`, a step repeated at the same sizes writes the
-  copy of ``x`` and ``dL/da1`` into memory kept from the step before.
+  copy of ``x``, ``dL/da1`` and the mask into memory kept from the step
+  before.
 """
 
 from __future__ import annotations
@@ -28,19 +31,26 @@ LAST = torch.channels_last
 class Workspace:
     """Memory a repeated step keeps for its large temporaries between calls.
 
-    A large new tensor is memory the operating system maps afresh, and the
-    first write to each of its pages stops for a page fault (chapter 9,
+    A large new tensor may be memory the operating system maps afresh, whose
+    pages each stop for a page fault on their first write (chapter 9,
     "Reusing buffers"). A step run again and again at the same sizes, as in
     training, can instead write its temporaries where it wrote them the last
     time. Pass the same workspace to every call of one step, and give each
     thread its own: two calls running at once would write the same memory.
-    What a step returns never shares the workspace's memory. While autograd
-    records, the workspace is not used (autograd may save a temporary that
-    the next call would overwrite).
+    What :func:`problem3` returns never shares the workspace's memory (but
+    the ``x_last`` that :func:`problem3_forward` returns is the workspace's
+    own, overwritten by the next call). While autograd records, the
+    workspace is not used: autograd may save a temporary that the next call
+    would overwrite.
     """
 
     def __init__(self):
         self._kept = {}
+
+    @property
+    def kept(self):
+        """The tensors kept so far, in a new dict by name."""
+        return dict(self._kept)
 
     def tensor(self, name, like, memory_format=torch.contiguous_format):
         """The tensor kept as ``name``, of ``like``'s shape, dtype and device.
@@ -68,7 +78,10 @@ class Workspace:
 
 
 def _usable(workspace, *tensors):
-    """``workspace``, or ``None`` if there is none or autograd records."""
+    """``workspace``, or ``None`` if there is none or autograd records.
+
+    Autograd records when grad mode is on and some input requires a gradient.
+    """
     if workspace is None:
         return None
     if not isinstance(workspace, Workspace):
@@ -84,7 +97,8 @@ def _usable(workspace, *tensors):
 def problem3_forward(x, w1, w2, k, y, stride=32, workspace=None):
     """The forward pass and what the backward pass needs.
 
-    Returns ``(L, x_last, a1, r)``, ``x_last`` being ``x`` channels last.
+    Returns ``(L, x_last, a1, r)``, ``x_last`` being ``x`` channels last (the
+    workspace's memory, if one is used).
     """
     kept = _usable(workspace, x, w1, w2, k, y)
     if x.is_contiguous(memory_format=LAST) or kept is None:
@@ -94,7 +108,7 @@ def problem3_forward(x, w1, w2, k, y, stride=32, workspace=None):
     # a channels-last input makes z1, and so a1, channels last; ReLU may
     # overwrite z1 in place: the convolution's gradients need its input and
     # weight, not its output, and ReLU's gradient can be read off a1
-    z1 = F.conv2d(x_last, w1.contiguous(memory_format=LAST), padding=1)
+    z1 = F.conv2d(x_last, w1, padding=1)
     a1 = F.relu(z1, inplace=True)
     z2 = F.conv2d(a1, w2, padding=1)
     r = F.conv2d(z2, k, stride=stride) - y
@@ -122,28 +136,34 @@ def problem3_backward(x_last, w1, w2, k, a1, r, stride=32, workspace=None):
 
 
 def input_grad_columns(grad_output, weight, out=None):
-    """``dL/d(input)`` of a stride-1, padding-1 convolution, channels last.
+    """``dL/d(input)`` of a convolution with padding 1, channels last.
 
-    The input gradient is a convolution of ``grad_output`` with the flipped
-    kernel (chapter 7), here written as one matrix product per image: the
-    columns of ``grad_output`` (few, when it has few channels, as ``dL/dz2``
-    has one) times the flipped taps, one row per pixel. Into ``out`` (a
-    channels-last tensor of the input's shape) if given.
+    For stride 1, no dilation and one group. The input gradient is a
+    convolution of ``grad_output`` with the flipped kernel (chapter 7), here
+    written as one matrix product per image: the columns of ``grad_output``
+    (few, when it has few channels, as ``dL/dz2`` has one) times the flipped
+    taps, one row per pixel. Into ``out`` (a channels-last tensor of the
+    input's shape) if given.
     """
     N, C_out, H_out, W_out = grad_output.shape
     _, C_in, kH, kW = weight.shape
     H, W = H_out + kH - 3, W_out + kW - 3  # the input's size, padding 1
-    # a negative padding crops: a 1x1 kernel read padding it must drop
+    # pad to the full convolution's kH - 1, less the forward's 1; for a 1x1
+    # kernel that is -1, and F.pad crops the border the forward padding added
     padded = F.pad(grad_output, (kW - 2, kW - 2, kH - 2, kH - 2))
     cols = F.unfold(padded, (kH, kW))  # (N, C_out * kH * kW, H * W)
     taps = weight.flip(2, 3).permute(0, 2, 3, 1).reshape(-1, C_in)
+    # a channels-last out, seen as (N, pixels, C_in): one row per pixel
     rows = None if out is None else out.permute(0, 2, 3, 1).view(N, -1, C_in)
     rows = torch.bmm(cols.transpose(1, 2), taps.expand(N, -1, -1), out=rows)
     return rows.view(N, H, W, C_in).permute(0, 3, 1, 2)
 
 
 def problem3(x, w1, w2, k, y, stride=32, workspace=None):
-    """``L = 0.5 ||k * (w2 * relu(w1 * x)) - y||^2`` and its gradients.
+    """``L``, half the squared error of the measurement, and its gradients.
+
+    ``L = 0.5 * ||conv2d(conv2d(relu(conv2d(x, w1, padding=1)), w2,
+    padding=1), k, stride=stride) - y||^2``.
 
     Returns ``(L, dL/dx, dL/dw1, dL/dw2)``, as
     :func:`convnotes.chain.problem3` does. ``workspace``: a
