@@ -143,3 +143,20 @@ def test_make_bench_passes_threads(given, threads):
     command = result.stdout.strip().splitlines()[-1]
     assert command.startswith(f"OMP_NUM_THREADS={threads} "), command
     assert command.endswith(f"-m convnotes.bench --threads {threads}"), command
+
+
+def test_a_ratio_just_over_its_target_is_not_printed_as_the_target(
+    monkeypatch, capsys
+):
+    monkeypatch.setattr(bench, "LAYERS", [])
+    timed = {
+        "autograd": (0.02, 1.0),
+        "plain, convnotes.fast": (0.02, 1.004),
+        "tuned, fast.problem3": (0.016, 0.8),
+    }
+    monkeypatch.setattr(bench, "compare_problem3", lambda repeats: timed)
+    assert bench.main(["--repeats", "1", "--check"]) == 1
+    out = capsys.readouterr().out
+    assert " 1.004x > 1 MISSED" in out
+    assert "plain, convnotes.fast on problem 3: 1.004x > 1x" in out
+    assert " 0.80x <= 0.8" in out  # equal to its target: met, 2 decimals
