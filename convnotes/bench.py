@@ -37,11 +37,11 @@ from .unfold import conv2d_unfold
 
 __all__ = [
     "CONVOLUTIONS",
-    "PROBLEM3",
     "TARGETS",
     "compare_layer",
     "compare_problem3",
     "main",
+    "problem3_functions",
 ]
 
 CONVOLUTIONS = {  # name -> function called like F.conv2d
@@ -49,21 +49,29 @@ CONVOLUTIONS = {  # name -> function called like F.conv2d
     "conv2d_unfold": conv2d_unfold,
     "conv2d_loops": conv2d_loops,
 }
-# name -> function (x, w1, w2, k, y) -> (loss, grad_x, grad_w1, grad_w2)
-PROBLEM3 = {
-    "plain, convnotes.grad": chain.problem3,
-    "plain, convnotes.fast": lambda *t: chain.problem3(*t, gradients=fast),
-    # every timed step of the tuned chain writes its temporaries in one
-    # workspace, as the steps of a training loop would
-    "tuned, fast.problem3": functools.partial(
-        fast.problem3, workspace=fast.Workspace()
-    ),
-}
 TARGETS = {  # the largest ratio each may take
     "fast.conv2d_unfold": 1.5,
     "plain, convnotes.fast": 1.0,
     "tuned, fast.problem3": 0.8,
 }
+
+
+def problem3_functions():
+    """The three ways of problem 3 the benchmark times, new at every call.
+
+    ``{name: function(x, w1, w2, k, y) -> (loss, grad_x, grad_w1,
+    grad_w2)}``. The tuned one is given a workspace of its own, kept for all
+    its calls, as the steps of a training loop would keep one.
+    """
+    return {
+        "plain, convnotes.grad": chain.problem3,
+        "plain, convnotes.fast": functools.partial(
+            chain.problem3, gradients=fast
+        ),
+        "tuned, fast.problem3": functools.partial(
+            fast.problem3, workspace=fast.Workspace()
+        ),
+    }
 
 
 def problem3_tensors(seed=0):
@@ -97,7 +105,7 @@ def compare_problem3(functions=None, repeats=7):
 
     steps = {
         name: lambda f=function: f(*tensors)
-        for name, function in (functions or PROBLEM3).items()
+        for name, function in (functions or problem3_functions()).items()
     }
     return _paired_one_by_one("autograd", autograd_step, steps, repeats)
 
@@ -128,18 +136,19 @@ def _paired_one_by_one(base_name, base, steps, repeats):
 
 
 def _ratio_text(name, ratio):
-    """``ratio`` to 2 decimals, or 3 where 2 would print its target.
-
-    So that a ratio just over its target does not read as equal to it.
-    """
+    """``ratio`` to 2 decimals, or as many more as it takes to differ from
+    its target, so that a ratio just over (or under) its target does not read
+    as equal to it."""
     target = TARGETS.get(name)
-    if (
+    digits = 2
+    while (
         target is not None
         and ratio != target
-        and f"{ratio:.2f}" == f"{target:.2f}"
+        and digits < 6
+        and f"{ratio:.{digits}f}" == f"{target:.{digits}f}"
     ):
-        return f"{ratio:6.3f}"
-    return f"{ratio:6.2f}"
+        digits += 1
+    return f"{ratio:6.{digits}f}"
 
 
 def _mark(name, ratio, missed, what):

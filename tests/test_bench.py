@@ -26,7 +26,7 @@ def test_the_problem3_functions_give_autograds_gradients():
     )
     loss = 0.5 * (torch.nn.functional.conv2d(z, k, stride=32) - y).pow(2).sum()
     expected = torch.autograd.grad(loss, params)
-    for name, function in bench.PROBLEM3.items():
+    for name, function in bench.problem3_functions().items():
         got = function(x, w1, w2, k, y)
         torch.testing.assert_close(got[0], loss.detach(), rtol=1e-12, atol=0)
         for g, e in zip(got[1:], expected, strict=True):
@@ -160,3 +160,18 @@ def test_a_ratio_just_over_its_target_is_not_printed_as_the_target(
     assert " 1.004x > 1 MISSED" in out
     assert "plain, convnotes.fast on problem 3: 1.004x > 1x" in out
     assert " 0.80x <= 0.8" in out  # equal to its target: met, 2 decimals
+    timed["plain, convnotes.fast"] = (0.02, 1.0004)
+    timed["tuned, fast.problem3"] = (0.016, 0.79996)
+    assert bench.main(["--repeats", "1", "--check"]) == 1
+    out = capsys.readouterr().out
+    assert " 1.0004x > 1 MISSED" in out and " 0.79996x <= 0.8" in out
+
+
+def test_each_comparison_gives_the_tuned_chain_a_workspace_of_its_own():
+    first, second = (
+        bench.problem3_functions()["tuned, fast.problem3"] for _ in range(2)
+    )
+    assert first.func is fast.problem3 and second.func is fast.problem3
+    workspaces = first.keywords["workspace"], second.keywords["workspace"]
+    assert all(isinstance(w, fast.Workspace) for w in workspaces)
+    assert workspaces[0] is not workspaces[1]

@@ -153,7 +153,8 @@ def test_a_workspace_makes_new_memory_for_new_sizes():
 
 
 def test_a_workspace_is_left_alone_while_autograd_records():
-    x, y, k, w1, w2 = forum_tensors(4, 4, size=64)
+    """Any one input requiring a gradient is enough: here only w2 does."""
+    x, y, k, w1, _ = (t.detach() for t in forum_tensors(4, 4, size=64))
     w2 = torch.randn(1, 4, 3, 3, dtype=torch.float64, requires_grad=True)
     workspace = fast.Workspace()
     _, _, grad_w1, _ = fast.problem3(x, w1, w2, k, y, workspace=workspace)
@@ -161,6 +162,19 @@ def test_a_workspace_is_left_alone_while_autograd_records():
     with torch.no_grad():
         fast.problem3(x, w1, w2, k, y, workspace=workspace)
     assert workspace.kept
+
+
+def test_a_workspace_first_used_in_inference_mode_serves_later_calls():
+    x, y, k, w1, _ = (t.detach() for t in forum_tensors(4, 4, size=64))
+    w2 = torch.randn(1, 4, 3, 3, dtype=torch.float64)
+    workspace = fast.Workspace()
+    with torch.inference_mode():
+        first = fast.problem3(x, w1, w2, k, y, workspace=workspace)
+    assert not any(t.is_inference() for t in workspace.kept.values())
+    with torch.no_grad():
+        later = fast.problem3(x, w1, w2, k, y, workspace=workspace)
+    for a, b in zip(first, later, strict=True):
+        assert torch.equal(a, b)
 
 
 def test_a_workspace_of_another_type_is_refused():
@@ -185,6 +199,26 @@ def test_input_grad_columns_is_the_input_gradient(kernel):
         torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
         assert got.is_contiguous(memory_format=torch.channels_last)
     assert got.data_ptr() == out.data_ptr()
+
+
+@pytest.mark.parametrize(
+    ("out", "words"),
+    [
+        (torch.zeros(2, 5, 9, 9), "shape (2, 5, 9, 8)"),
+        (torch.zeros(2, 5, 9, 8), "channels last: False"),
+        (
+            torch.zeros(2, 5, 9, 8).to(memory_format=torch.channels_last),
+            "dtype torch.float64",
+        ),
+        ("not a tensor", "got str"),
+    ],
+)
+def test_input_grad_columns_refuses_an_out_it_cannot_fill(out, words):
+    grad_output = torch.zeros(2, 3, 9, 8, dtype=torch.float64)
+    weight = torch.zeros(3, 5, 3, 3, dtype=torch.float64)
+    with pytest.raises(ValueError, match="out: expected") as raised:
+        fast.chain.input_grad_columns(grad_output, weight, out)
+    assert words in str(raised.value)
 
 
 def stride2_gradients(x, w1, w2, mask=True, input_size=True, factor=2):

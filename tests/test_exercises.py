@@ -219,6 +219,30 @@ CASES = {
                 ),
                 "torch.convolution: cut the input into tiles",
             ),
+            (
+                lambda x, w: torch._convolution(
+                    x,
+                    w,
+                    None,
+                    w.shape[2:],
+                    (0, 0),
+                    (1, 1),
+                    False,
+                    (0, 0),
+                    1,
+                    False,
+                    False,
+                    True,
+                    True,
+                ),
+                "torch._convolution: cut the input into tiles",
+            ),
+            (
+                lambda x, w: torch.ops.aten.convolution(
+                    x, w, None, w.shape[2:], (0, 0), (1, 1), False, (0, 0), 1
+                ),
+                "torch.ops.aten.convolution: cut the input into tiles",
+            ),
         ],
     ),
     "ex-hand-arange": (

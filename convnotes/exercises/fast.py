@@ -59,6 +59,10 @@ def _(answer):
     )
 
 
+# the operators every convolution of F and torch reaches
+_ATEN_CONVOLUTIONS = ("conv2d", "convolution", "_convolution")
+
+
 @checker(
     "ex-fast-tiles",
     hint=(
@@ -70,8 +74,9 @@ def _(answer):
 )
 def _(answer):
     """A function ``tiled_conv2d(x, weight)``, run with ``F.conv2d`` and
-    ``F.unfold`` (and ``torch.conv2d``, and ``torch.convolution`` beneath
-    them) switched off."""
+    ``F.unfold`` (and ``torch.conv2d``, and the convolutions beneath them,
+    ``torch.convolution``, ``torch._convolution`` and their operators in
+    ``torch.ops.aten``) switched off."""
     conv2d = F.conv2d  # kept: the answer runs without it
 
     def reference(x, weight):
@@ -84,7 +89,8 @@ def _(answer):
     why = "cut the input into tiles and multiply by the kernel matrix"
     with (
         ruled_out(F, ("conv2d", "unfold"), why),
-        ruled_out(torch, ("convolution",), why),
+        ruled_out(torch, ("convolution", "_convolution"), why),
+        ruled_out(torch.ops.aten, _ATEN_CONVOLUTIONS, why),
     ):
         return function(
             answer,

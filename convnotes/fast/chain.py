@@ -23,7 +23,13 @@ import torch.nn.functional as F
 
 from .grad import conv2d_input, conv2d_weight
 
-__all__ = ["Workspace", "problem3", "problem3_backward", "problem3_forward"]
+__all__ = [
+    "Workspace",
+    "input_grad_columns",
+    "problem3",
+    "problem3_backward",
+    "problem3_forward",
+]
 
 LAST = torch.channels_last
 
@@ -67,12 +73,15 @@ class Workspace:
             and kept.is_contiguous(memory_format=memory_format)
         )
         if not fits:
-            kept = torch.empty(
-                like.shape,
-                dtype=like.dtype,
-                device=like.device,
-                memory_format=memory_format,
-            )
+            # an ordinary tensor even in inference mode, so that calls outside
+            # it may still write into it
+            with torch.inference_mode(False):
+                kept = torch.empty(
+                    like.shape,
+                    dtype=like.dtype,
+                    device=like.device,
+                    memory_format=memory_format,
+                )
             self._kept[name] = kept
         return kept
 
@@ -148,6 +157,8 @@ def input_grad_columns(grad_output, weight, out=None):
     N, C_out, H_out, W_out = grad_output.shape
     _, C_in, kH, kW = weight.shape
     H, W = H_out + kH - 3, W_out + kW - 3  # the input's size, padding 1
+    if out is not None:
+        _check_out(out, (N, C_in, H, W), grad_output.dtype)
     # pad to the full convolution's kH - 1, less the forward's 1; for a 1x1
     # kernel that is -1, and F.pad crops the border the forward padding added
     padded = F.pad(grad_output, (kW - 2, kW - 2, kH - 2, kH - 2))
@@ -157,6 +168,26 @@ def input_grad_columns(grad_output, weight, out=None):
     rows = None if out is None else out.permute(0, 2, 3, 1).view(N, -1, C_in)
     rows = torch.bmm(cols.transpose(1, 2), taps.expand(N, -1, -1), out=rows)
     return rows.view(N, H, W, C_in).permute(0, 3, 1, 2)
+
+
+def _check_out(out, shape, dtype):
+    """``out``: a channels-last tensor of the input's shape and dtype."""
+    if (
+        not isinstance(out, torch.Tensor)
+        or out.shape != shape
+        or out.dtype != dtype
+        or not out.is_contiguous(memory_format=LAST)
+    ):
+        got = (
+            f"{tuple(out.shape)} {out.dtype}, channels last: "
+            f"{out.is_contiguous(memory_format=LAST)}"
+            if isinstance(out, torch.Tensor)
+            else type(out).__name__
+        )
+        raise ValueError(
+            f"out: expected a channels-last tensor of shape {tuple(shape)} "
+            f"and dtype {dtype}, got {got}"
+        )
 
 
 def problem3(x, w1, w2, k, y, stride=32, workspace=None):
