@@ -28,6 +28,7 @@ __all__ = [
     "number",
     "parts",
     "random",
+    "replaced",
     "returned",
     "ruled_out",
     "tensor",
@@ -210,8 +211,30 @@ NOT_RIGHT = "not the right value"  # what a wrong prediction is told
 
 
 # modules that hold some of the same functions under the same name
-# (``F.conv2d is torch.conv2d``): refusing one refuses the others too
+# (``F.conv2d is torch.conv2d``): replacing one replaces the others too
 _ALIASES = (torch, torch.nn.functional)
+
+
+def _holders(owner, name):
+    """``owner``, and each of ``torch`` and ``torch.nn.functional`` that
+    holds the same function as ``owner.<name>`` under the same name."""
+    original = getattr(owner, name)
+    return [owner] + [
+        m
+        for m in _ALIASES
+        if m is not owner and getattr(m, name, None) is original
+    ]
+
+
+@contextmanager
+def replaced(owner, name, replacement):
+    """While the block runs, ``owner.<name>`` is ``replacement``, and so is
+    the same function where ``torch`` or ``torch.nn.functional`` holds it
+    under the same name. They are put back afterwards, whatever happens."""
+    with ExitStack() as stack:
+        for module in _holders(owner, name):
+            stack.enter_context(mock.patch.object(module, name, replacement))
+        yield
 
 
 @contextmanager
@@ -230,13 +253,7 @@ def ruled_out(owner, names, why):
 
     with ExitStack() as stack:
         for name in names:
-            original = getattr(owner, name)
-            modules = [owner] + [
-                m
-                for m in _ALIASES
-                if m is not owner and getattr(m, name, None) is original
-            ]
-            for module in modules:
+            for module in _holders(owner, name):
                 patch = mock.patch.object(module, name, refusal(module, name))
                 stack.enter_context(patch)
         yield

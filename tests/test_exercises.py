@@ -787,3 +787,17 @@ def test_ruled_out_refuses_the_same_function_under_its_other_name():
         assert not hasattr(torch, "unfold")  # F.unfold has no other name
     assert torch.conv2d is conv2d and F.conv2d is conv2d
     assert F.unfold is unfold
+
+
+def test_replaced_puts_one_function_in_place_under_all_its_names():
+    conv2d, unfold = torch.conv2d, F.unfold
+
+    def stand_in(*args, **kwargs):
+        return "stand-in"
+
+    with pytest.raises(ZeroDivisionError):
+        with checking.replaced(F, "conv2d", stand_in):
+            assert F.conv2d is stand_in and torch.conv2d is stand_in
+            assert F.unfold is unfold  # only what was named
+            raise ZeroDivisionError  # an error in the block
+    assert torch.conv2d is conv2d and F.conv2d is conv2d

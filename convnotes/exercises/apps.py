@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from unittest import mock
-
 import torch
 import torch.nn.functional as F
 
@@ -14,6 +12,7 @@ from ..checking import (
     number,
     parts,
     random,
+    replaced,
     tensor,
 )
 
@@ -144,10 +143,7 @@ def _conv2d_kernels(answer, x, sigma, radius):
         kernels.append(tuple(weight.shape[-2:]))
         return conv2d(input, weight, *args, **kwargs)
 
-    with (
-        mock.patch("torch.nn.functional.conv2d", counting),
-        mock.patch("torch.conv2d", counting),
-    ):
+    with replaced(F, "conv2d", counting):
         answer(x, sigma, radius)
     return kernels
 
