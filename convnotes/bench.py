@@ -135,10 +135,13 @@ def _paired_one_by_one(base_name, base, steps, repeats):
     return {base_name: (statistics.median(base_seconds), 1.0), **result}
 
 
-def _ratio_text(name, ratio):
-    """``ratio`` to 2 decimals, or as many more as it takes to differ from
-    its target, so that a ratio just over (or under) its target does not read
-    as equal to it."""
+def _ratio_with_target(name, ratio, missed, what):
+    """``ratio`` and, if ``name`` has one, its target, met or missed (a miss
+    is added to ``missed``, with ``what`` was timed).
+
+    The ratio has 2 decimals, or as many more as it takes to differ from its
+    target, so that a ratio just over (or under) it does not read as equal.
+    """
     target = TARGETS.get(name)
     digits = 2
     while (
@@ -148,19 +151,13 @@ def _ratio_text(name, ratio):
         and f"{ratio:.{digits}f}" == f"{target:.{digits}f}"
     ):
         digits += 1
-    return f"{ratio:6.{digits}f}"
-
-
-def _mark(name, ratio, missed, what):
-    target = TARGETS.get(name)
+    text = f"{ratio:6.{digits}f}x"
     if target is None:
-        return ""
+        return text
     if ratio <= target:
-        return f" <= {target:g}"
-    missed.append(
-        f"{name} on {what}: {_ratio_text(name, ratio).strip()}x > {target:g}x"
-    )
-    return f" > {target:g} MISSED"
+        return f"{text} <= {target:g}"
+    missed.append(f"{name} on {what}: {text.strip()} > {target:g}x")
+    return f"{text} > {target:g} MISSED"
 
 
 THREADS = 2  # the thread count the targets are set for
@@ -218,9 +215,8 @@ def _benchmark(args):
         print(f"{layer}: F.conv2d {result['F.conv2d'][0] * 1e3:.1f} ms")
         for name in CONVOLUTIONS:
             seconds, ratio = result[name]
-            mark = _mark(name, ratio, missed, layer)
-            ratio_text = _ratio_text(name, ratio)
-            print(f"  {name:<20}{seconds * 1e3:8.1f} ms {ratio_text}x{mark}")
+            shown = _ratio_with_target(name, ratio, missed, layer)
+            print(f"  {name:<20}{seconds * 1e3:8.1f} ms {shown}")
     print(
         "\nforum problem 3 (x 8x32x128x128, w1 32x32x3x3, w2 1x32x3x3, "
         "k 512x1x32x32 at stride 32):\nforward + gradients of x, w1, w2; "
@@ -228,9 +224,8 @@ def _benchmark(args):
     )
     result = compare_problem3(repeats=args.repeats)
     for name, (seconds, ratio) in result.items():
-        mark = _mark(name, ratio, missed, "problem 3")
-        ratio_text = _ratio_text(name, ratio)
-        print(f"  {name:<24}{seconds * 1e3:8.1f} ms {ratio_text}x{mark}")
+        shown = _ratio_with_target(name, ratio, missed, "problem 3")
+        print(f"  {name:<24}{seconds * 1e3:8.1f} ms {shown}")
     for line in missed:
         print("target missed:", line)
     if not missed:
