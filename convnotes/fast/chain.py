@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .. import grad
 from .grad import conv2d_input, conv2d_weight
 
 __all__ = [
@@ -163,7 +164,8 @@ def input_grad_columns(grad_output, weight, out=None):
     # kernel that is -1, and F.pad crops the border the forward padding added
     padded = F.pad(grad_output, (kW - 2, kW - 2, kH - 2, kH - 2))
     cols = F.unfold(padded, (kH, kW))  # (N, C_out * kH * kW, H * W)
-    taps = weight.flip(2, 3).permute(0, 2, 3, 1).reshape(-1, C_in)
+    # chapter 7's flipped kernel, one row per row of cols: ((o, u, v), c)
+    taps = grad.flipped_kernel(weight).flatten(1).T
     # a channels-last out, seen as (N, pixels, C_in): one row per pixel
     rows = None if out is None else out.permute(0, 2, 3, 1).view(N, -1, C_in)
     rows = torch.bmm(cols.transpose(1, 2), taps.expand(N, -1, -1), out=rows)
