@@ -160,11 +160,13 @@ def input_grad_columns(grad_output, weight, out=None):
     H, W = H_out + kH - 3, W_out + kW - 3  # the input's size, padding 1
     if out is not None:
         _check_out(out, (N, C_in, H, W), grad_output.dtype)
-    # pad to the full convolution's kH - 1, less the forward's 1; for a 1x1
-    # kernel that is -1, and F.pad crops the border the forward padding added
+    # full padding (kH - 1 rows, kW - 1 columns) less the forward's 1; for a
+    # 1x1 kernel that is -1, and F.pad crops the border the forward added
     padded = F.pad(grad_output, (kW - 2, kW - 2, kH - 2, kH - 2))
     cols = F.unfold(padded, (kH, kW))  # (N, C_out * kH * kW, H * W)
-    # chapter 7's flipped kernel, one row per row of cols: ((o, u, v), c)
+    # chapter 7's flipped kernel as chapter 5's weight matrix has one column
+    # per row of cols, in F.unfold's order (o, u, v); transposed, row (o, u, v)
+    # and column c hold w[o, c, kH - 1 - u, kW - 1 - v]
     taps = grad.flipped_kernel(weight).flatten(1).T
     # a channels-last out, seen as (N, pixels, C_in): one row per pixel
     rows = None if out is None else out.permute(0, 2, 3, 1).view(N, -1, C_in)
