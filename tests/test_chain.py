@@ -4,7 +4,6 @@ import functools
 
 import pytest
 import torch
-import torch.nn.functional as F
 from torch.autograd import gradcheck, gradgradcheck
 
 from convnotes import chain, fast, grad
@@ -181,44 +180,6 @@ def test_a_workspace_of_another_type_is_refused():
     x, y, k, w1, w2 = forum_tensors(4, 4, size=64)
     with pytest.raises(TypeError, match="workspace: expected .*dict"):
         fast.problem3(x, w1, w2, k, y, workspace={})
-
-
-@pytest.mark.parametrize("kernel", [(1, 1), (3, 3), (5, 3), (2, 4)])
-def test_input_grad_columns_is_the_input_gradient(kernel):
-    """Stride 1, padding 1, for kernels smaller and larger than 3x3."""
-    torch.manual_seed(0)
-    x = torch.randn(2, 5, 9, 8, dtype=torch.float64)
-    weight = torch.randn(3, 5, *kernel, dtype=torch.float64)
-    grad_output = torch.randn_like(F.conv2d(x, weight, padding=1))
-    expected = torch.nn.grad.conv2d_input(
-        x.shape, weight, grad_output, padding=1
-    )
-    out = torch.full_like(x, float("nan"), memory_format=torch.channels_last)
-    for into in (None, out):
-        got = fast.chain.input_grad_columns(grad_output, weight, into)
-        torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
-        assert got.is_contiguous(memory_format=torch.channels_last)
-    assert got.data_ptr() == out.data_ptr()
-
-
-@pytest.mark.parametrize(
-    ("out", "words"),
-    [
-        (torch.zeros(2, 5, 9, 9), "shape (2, 5, 9, 8)"),
-        (torch.zeros(2, 5, 9, 8), "channels last: False"),
-        (
-            torch.zeros(2, 5, 9, 8).to(memory_format=torch.channels_last),
-            "dtype torch.float64",
-        ),
-        ("not a tensor", "got str"),
-    ],
-)
-def test_input_grad_columns_refuses_an_out_it_cannot_fill(out, words):
-    grad_output = torch.zeros(2, 3, 9, 8, dtype=torch.float64)
-    weight = torch.zeros(3, 5, 3, 3, dtype=torch.float64)
-    with pytest.raises(ValueError, match="out: expected") as raised:
-        fast.chain.input_grad_columns(grad_output, weight, out)
-    assert words in str(raised.value)
 
 
 def stride2_gradients(x, w1, w2, mask=True, input_size=True, factor=2):

@@ -170,6 +170,9 @@ def test_property_windows_that_tile_the_input(N, tiles, k, padding, extra, C):
     grad_weight = fast.conv2d_weight(x, w.shape, grad_output, **kwargs)
     torch.testing.assert_close(grad_input, expected_input, **TOL)
     torch.testing.assert_close(grad_weight, expected_weight, **TOL)
+    # NCHW in, NCHW out, as torch's own: also where a 1x1 kernel's product
+    # happens to have each pixel's channels together
+    assert grad_input.is_contiguous()
 
 
 def test_teaching_flipped_kernel_route_equals_the_transposed_convolution():
@@ -189,3 +192,98 @@ def test_teaching_flipped_kernel_route_refuses_padding_past_the_kernel():
     assert "weight.shape=(" in str(error.value)
     with pytest.raises(ValueError, match=r"padding=\(0, 5\)"):
         grad.input_grad_flipped(g, w, padding=(0, 5), dilation=2)
+
+
+def few_channels_case(kernel, padding=1, dilation=1, C_out=1, C_in=13):
+    """Input, weight, output gradient, arguments and autograd's input
+    gradient, with ``C_out * kH * kW <= C_in``."""
+    torch.manual_seed(0)
+    x = torch.randn(2, C_in, 9, 8, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(C_out, C_in, *kernel, dtype=torch.float64)
+    kwargs = dict(padding=padding, dilation=dilation)
+    g, (expected, _) = autograd_grads(x, w.requires_grad_(), None, **kwargs)
+    return x.detach(), w.detach(), g, kwargs, expected
+
+
+@pytest.mark.parametrize("kernel", [(1, 2), (3, 3), (3, 2), (2, 4)])
+@pytest.mark.parametrize("padding", [0, 1, (1, 2), (3, 0), "same"])
+@pytest.mark.parametrize("dilation", [1, (2, 1)])
+def test_few_channels_route_is_the_input_gradient(
+    kernel, padding, dilation, monkeypatch
+):
+    """With few output-gradient channels, stride 1 takes the columns, not the
+    flipped convolution (made to fail here); padding (3, 0) is more than the
+    kernels reach, "same" with an even kernel pads unevenly."""
+
+    def no_convolution(*_):
+        raise AssertionError("the flipped convolution was used")
+
+    monkeypatch.setattr(fast_grad, "_input_grad_flipped", no_convolution)
+    x, w, g, kwargs, expected = few_channels_case(kernel, padding, dilation)
+    got = fast.conv2d_input(x.shape, w, g, **kwargs)
+    torch.testing.assert_close(got, expected, **TOL)
+    assert got.is_contiguous()
+
+
+@pytest.mark.parametrize(
+    ("C_out", "C_in", "kernel", "groups", "few"),
+    [
+        (1, 9, (3, 3), 1, True),
+        (2, 18, (3, 3), 1, True),
+        (2, 17, (3, 3), 1, False),
+        (4, 4, (1, 1), 1, True),
+        (2, 4, (1, 1), 2, False),
+    ],
+)
+def test_few_channels_means_columns_no_larger_than_the_result(
+    C_out, C_in, kernel, groups, few
+):
+    w = torch.zeros(C_out, C_in // groups, *kernel)
+    args = arguments.conv2d_args(torch.zeros(1, C_in, 5, 5), w, groups=groups)
+    assert fast_grad._few_channels(w, args) is few
+
+
+@pytest.mark.parametrize("layout", ["grad_output", "weight", "out"])
+def test_few_channels_route_keeps_a_channels_last_layout(layout):
+    """As a convolution would, a channels-last operand gives a channels-last
+    result; ``out`` receives it. Two output-gradient channels, so that
+    channels last is not also contiguous."""
+    x, w, g, _, expected = few_channels_case((3, 3), C_out=2, C_in=18)
+    args = arguments.conv2d_args(x, w, None, 1, 1, 1, 1)
+    out = None
+    if layout == "grad_output":
+        g = channels_last(g)
+    elif layout == "weight":
+        w = channels_last(w)
+    else:
+        out = torch.full_like(x, float("nan")).to(
+            memory_format=torch.channels_last
+        )
+    got = fast_grad.input_grad_columns(g, w, args, out)
+    torch.testing.assert_close(got, expected, **TOL)
+    assert got.is_contiguous(memory_format=torch.channels_last)
+    assert not got.is_contiguous()
+    if out is not None:
+        assert got.data_ptr() == out.data_ptr()
+
+
+@pytest.mark.parametrize(
+    ("out", "words"),
+    [
+        (torch.zeros(2, 5, 9, 9), "shape (2, 5, 9, 8)"),
+        (torch.zeros(2, 5, 9, 8), "channels last: False"),
+        (
+            torch.zeros(2, 5, 9, 8).to(memory_format=torch.channels_last),
+            "dtype torch.float64",
+        ),
+        ("not a tensor", "got str"),
+    ],
+)
+def test_input_grad_columns_refuses_an_out_it_cannot_fill(out, words):
+    x = torch.zeros(2, 5, 9, 8, dtype=torch.float64)
+    weight = torch.zeros(3, 5, 3, 3, dtype=torch.float64)
+    grad_output = torch.zeros(2, 3, 9, 8, dtype=torch.float64)
+    args = arguments.conv2d_args(x, weight, None, 1, 1, 1, 1)
+    with pytest.raises(ValueError, match="out: expected") as raised:
+        fast_grad.input_grad_columns(grad_output, weight, args, out)
+    assert words in str(raised.value)

@@ -7,9 +7,9 @@ Same results as :func:`convnotes.chain.problem3`, with the gradients of
   ``a1`` is kept of the first layer;
 - ``x`` is copied channels last (each pixel's channels together), which makes
   ``a1`` channels last; ``dL/da1`` is made channels last by
-  :func:`input_grad_columns`, and so ``dL/dz1`` and ``dL/dx`` are too. The
-  per-tap products of both weight gradients then read their right-hand factor
-  (``a1``, and the copy of ``x``) row by row;
+  :func:`convnotes.fast.grad.input_grad_columns`, and so ``dL/dz1`` and
+  ``dL/dx`` are too. The per-tap products of both weight gradients then read
+  their right-hand factor (``a1``, and the copy of ``x``) row by row;
 - ReLU's mask is multiplied into ``dL/da1`` in place;
 - given a :class:`Workspace`, a step repeated at the same sizes writes the
   copy of ``x``, ``dL/da1`` and the mask into memory kept from the step
@@ -21,12 +21,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .. import grad
-from .grad import conv2d_input, conv2d_weight
+from ..arguments import conv2d_args
+from .grad import conv2d_input, conv2d_weight, input_grad_columns
 
 __all__ = [
     "Workspace",
-    "input_grad_columns",
     "problem3",
     "problem3_backward",
     "problem3_forward",
@@ -134,8 +133,12 @@ def problem3_backward(x_last, w1, w2, k, a1, r, stride=32, workspace=None):
     z2_shape = (a1.shape[0], w2.shape[0], *a1.shape[2:])
     grad_z2 = conv2d_input(z2_shape, k, r, stride=stride)
     grad_w2 = conv2d_weight(a1, w2.shape, grad_z2, padding=1)
+    # dL/da1 channels last, like a1 (as a convolution with a channels-last
+    # weight would give it), into the workspace's memory if one is used
     out = None if kept is None else kept.tensor("grad_a1", a1, LAST)
-    grad_a1 = input_grad_columns(grad_z2, w2, out)
+    args = conv2d_args(a1, w2, padding=1)  # the second convolution's
+    w2_last = w2.contiguous(memory_format=LAST)
+    grad_a1 = input_grad_columns(grad_z2, w2_last, args, out)
     # where a1 > 0 ReLU passed its input: for a1 >= 0 that mask is a1.sign(),
     # multiplied in place into dL/da1, which nothing reads again
     mask = None if kept is None else kept.tensor("mask", a1, LAST)
@@ -143,55 +146,6 @@ def problem3_backward(x_last, w1, w2, k, a1, r, stride=32, workspace=None):
     grad_w1 = conv2d_weight(x_last, w1.shape, grad_z1, padding=1)
     grad_x = conv2d_input(x_last.shape, w1, grad_z1, padding=1)
     return grad_x, grad_w1, grad_w2
-
-
-def input_grad_columns(grad_output, weight, out=None):
-    """``dL/d(input)`` of a convolution with padding 1, channels last.
-
-    For stride 1, no dilation and one group. The input gradient is a
-    convolution of ``grad_output`` with the flipped kernel (chapter 7), here
-    written as one matrix product per image: the columns of ``grad_output``
-    (few, when it has few channels, as ``dL/dz2`` has one) times the flipped
-    taps, one row per pixel. Into ``out`` (a channels-last tensor of the
-    input's shape) if given.
-    """
-    N, C_out, H_out, W_out = grad_output.shape
-    _, C_in, kH, kW = weight.shape
-    H, W = H_out + kH - 3, W_out + kW - 3  # the input's size, padding 1
-    if out is not None:
-        _check_out(out, (N, C_in, H, W), grad_output.dtype)
-    # full padding (kH - 1 rows, kW - 1 columns) less the forward's 1; for a
-    # 1x1 kernel that is -1, and F.pad crops the border the forward added
-    padded = F.pad(grad_output, (kW - 2, kW - 2, kH - 2, kH - 2))
-    cols = F.unfold(padded, (kH, kW))  # (N, C_out * kH * kW, H * W)
-    # chapter 7's flipped kernel as chapter 5's weight matrix has one column
-    # per row of cols, in F.unfold's order (o, u, v); transposed, row (o, u, v)
-    # and column c hold w[o, c, kH - 1 - u, kW - 1 - v]
-    taps = grad.flipped_kernel(weight).flatten(1).T
-    # a channels-last out, seen as (N, pixels, C_in): one row per pixel
-    rows = None if out is None else out.permute(0, 2, 3, 1).view(N, -1, C_in)
-    rows = torch.bmm(cols.transpose(1, 2), taps.expand(N, -1, -1), out=rows)
-    return rows.view(N, H, W, C_in).permute(0, 3, 1, 2)
-
-
-def _check_out(out, shape, dtype):
-    """``out``: a channels-last tensor of the input's shape and dtype."""
-    if (
-        not isinstance(out, torch.Tensor)
-        or out.shape != shape
-        or out.dtype != dtype
-        or not out.is_contiguous(memory_format=LAST)
-    ):
-        got = (
-            f"{tuple(out.shape)} {out.dtype}, channels last: "
-            f"{out.is_contiguous(memory_format=LAST)}"
-            if isinstance(out, torch.Tensor)
-            else type(out).__name__
-        )
-        raise ValueError(
-            f"out: expected a channels-last tensor of shape {tuple(shape)} "
-            f"and dtype {dtype}, got {got}"
-        )
 
 
 def problem3(x, w1, w2, k, y, stride=32, workspace=None):

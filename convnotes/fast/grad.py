@@ -8,7 +8,9 @@ takes a route to the same sum suited to the arguments:
   forum question's measurement): the convolution is a matrix product over
   blocks of pixels, and so are both gradients (:func:`_tiles`);
 - stride 1: the input gradient is an ordinary convolution with the flipped
-  kernel, and the weight gradient one matrix product per kernel tap
+  kernel, or, when the output gradient has few channels, its columns times
+  the flipped kernel's matrix (:func:`input_grad_columns`); the weight
+  gradient is one matrix product per kernel tap
   (:mod:`convnotes.fast.per_tap`);
 - otherwise: the teaching versions, a transposed convolution and a
   correlation.
@@ -23,8 +25,9 @@ from .. import grad
 from ..arguments import grad_input_args, grad_weight_args
 from ..geometry import crop
 from .per_tap import weight_grad_per_tap
+from .unfold import unfold_padded
 
-__all__ = ["conv2d_input", "conv2d_weight"]
+__all__ = ["conv2d_input", "conv2d_weight", "input_grad_columns"]
 
 
 def _tiles(args, kernel_size):
@@ -46,12 +49,19 @@ def conv2d_input(
     g = grad_output if len(shape) == 4 else grad_output.unsqueeze(0)
     if _tiles(args, weight.shape[2:]):
         grad_input = _input_grad_tiled(g, weight, shape[-2:], args)
+    elif args.stride == (1, 1) and _few_channels(weight, args):
+        grad_input = input_grad_columns(g, weight, args)
     elif args.stride == (1, 1):
         grad_input = _input_grad_flipped(g, weight, args)
     else:
         grad_input = grad.input_grad_transposed(g, weight, shape[-2:], args)
-    if not grad_input.is_contiguous() and not _channels_last(grad_input):
-        grad_input = grad_input.contiguous()  # the crops are views
+    # NCHW, unless an operand is channels last (as for a convolution): the
+    # crops are views, and a 1x1 kernel's tiles are channels last
+    last = _channels_last(grad_output) or _channels_last(weight)
+    if not grad_input.is_contiguous() and not (
+        last and _channels_last(grad_input)
+    ):
+        grad_input = grad_input.contiguous()
     return grad_input if len(shape) == 4 else grad_input.squeeze(0)
 
 
@@ -82,19 +92,94 @@ def _input_grad_flipped(g, weight, args):
     if _channels_last(weight):
         # made explicit: with one channel, channels last is ambiguous
         flipped = flipped.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
-    left, right, top, bottom = args.pad
-    d_h, d_w = args.dilation
-    full = (
-        d_w * (kW - 1) - left,
-        d_w * (kW - 1) - right,
-        d_h * (kH - 1) - top,
-        d_h * (kH - 1) - bottom,
-    )
+    full = _full_padding((kH, kW), args)
     if full[0] == full[1] >= 0 and full[2] == full[3] >= 0:
         padding = (full[2], full[0])
     else:  # uneven, or more forward padding than the kernel reaches
         g, padding = F.pad(g, full), 0
     return F.conv2d(g, flipped, None, 1, padding, args.dilation, args.groups)
+
+
+def _full_padding(kernel_size, args):
+    """``(left, right, top, bottom)``: the padding of the output gradient that
+    makes the stride-1 input gradient a convolution with the flipped kernel.
+
+    On each side, as far as the dilated kernel reaches, ``d * (k - 1)``, less
+    the forward's padding there; negative where the forward padded more than
+    that (``F.pad`` then crops).
+    """
+    kH, kW = kernel_size
+    left, right, top, bottom = args.pad
+    d_h, d_w = args.dilation
+    return (
+        d_w * (kW - 1) - left,
+        d_w * (kW - 1) - right,
+        d_h * (kH - 1) - top,
+        d_h * (kH - 1) - bottom,
+    )
+
+
+def _few_channels(weight, args):
+    """Whether the output gradient's columns are no larger than the input
+    gradient: ``C_out * kH * kW <= C_in``, one group."""
+    C_out, C_in, kH, kW = weight.shape
+    return args.groups == 1 and C_out * kH * kW <= C_in
+
+
+def input_grad_columns(g, weight, args, out=None):
+    """The stride-1 input gradient as one matrix product per image.
+
+    One group. The convolution of ``g`` with the flipped kernel, written as
+    chapter 5 writes a convolution: the columns of ``g``, fully padded, times
+    the flipped kernel as a weight matrix. With few output-gradient channels
+    (``dL/dz2`` has one) the columns are small, a few numbers per pixel, no
+    more than the result holds.
+
+    NCHW, or channels last when ``g`` or ``weight`` is, as a convolution's
+    result would be; or into ``out``, a channels-last tensor of the input's
+    shape, if given. Each pixel's channels are then one row of the product:
+    the columns, transposed, times the matrix, transposed.
+    """
+    N = g.shape[0]
+    C_out, C_in, kH, kW = weight.shape
+    padded = F.pad(g, _full_padding((kH, kW), args))
+    # (N, C_out * kH * kW, H * W), laid out as by F.unfold, in one copy from a
+    # strided view (chapter 9's "One copy in")
+    cols = unfold_padded(padded, (kH, kW), args)
+    H = padded.shape[2] - args.dilation[0] * (kH - 1)  # the input's size
+    W = padded.shape[3] - args.dilation[1] * (kW - 1)
+    if out is not None:
+        _check_out(out, (N, C_in, H, W), g.dtype)
+    # chapter 7's flipped kernel as chapter 5's weight matrix: row c, column
+    # (o, u, v) in F.unfold's order, holds w[o, c, kH - 1 - u, kW - 1 - v]
+    taps = grad.flipped_kernel(weight).flatten(1)  # (C_in, C_out * kH * kW)
+    if out is None and not (_channels_last(g) or _channels_last(weight)):
+        return torch.bmm(taps.expand(N, -1, -1), cols).view(N, C_in, H, W)
+    # channels last, seen as (N, pixels, C_in): one row per pixel
+    rows = None if out is None else out.permute(0, 2, 3, 1).view(N, -1, C_in)
+    rows = torch.bmm(cols.transpose(1, 2), taps.T.expand(N, -1, -1), out=rows)
+    return rows.view(N, H, W, C_in).permute(0, 3, 1, 2)
+
+
+def _check_out(out, shape, dtype):
+    """``out``: a channels-last tensor of the input's shape and dtype."""
+    last = torch.channels_last
+    if (
+        not isinstance(out, torch.Tensor)
+        or out.shape != shape
+        or out.dtype != dtype
+        or not out.is_contiguous(memory_format=last)
+    ):
+        got = (
+            f"{tuple(out.shape)} {out.dtype}, channels last: "
+            f"{out.is_contiguous(memory_format=last)}"
+            if isinstance(out, torch.Tensor)
+            else type(out).__name__
+        )
+        raise ValueError(
+            f"out: expected a channels-last tensor of shape {tuple(shape)} "
+            f"and dtype {dtype}, got {got}"
+        )
 
 
 def _channels_last(t):
