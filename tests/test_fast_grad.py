@@ -287,3 +287,14 @@ def test_input_grad_columns_refuses_an_out_it_cannot_fill(out, words):
     with pytest.raises(ValueError, match="out: expected") as raised:
         fast_grad.input_grad_columns(grad_output, weight, args, out)
     assert words in str(raised.value)
+
+
+@pytest.mark.parametrize("padding", [0, 1])
+def test_a_one_by_one_kernel_gives_nchw_memory_for_nchw_operands(padding):
+    """Its tiles' product has each pixel's channels together; the result
+    is still stored in NCHW order, as torch's own is."""
+    x, w, _ = tensors(2, 3, 5, 4, 2, 1, 1, bias=False)
+    g, (expected, _) = autograd_grads(x, w, None, padding=padding)
+    got = fast.conv2d_input(x.shape, w, g, padding=padding)
+    torch.testing.assert_close(got, expected, **TOL)
+    assert got.is_contiguous()
