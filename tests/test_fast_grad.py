@@ -298,3 +298,22 @@ def test_a_one_by_one_kernel_gives_nchw_memory_for_nchw_operands(padding):
     got = fast.conv2d_input(x.shape, w, g, padding=padding)
     torch.testing.assert_close(got, expected, **TOL)
     assert got.is_contiguous()
+
+
+@pytest.mark.parametrize(
+    ("stride", "groups", "words"),
+    [(2, 1, "stride=(2, 2), groups=1"), (1, 2, "stride=(1, 1), groups=2")],
+)
+def test_input_grad_columns_refuses_arguments_it_cannot_compute(
+    stride, groups, words
+):
+    """A second group would give a result with too few channels, a stride
+    the wrong pixels: both are refused, naming them."""
+    x = torch.zeros(1, 4, 6, 6, dtype=torch.float64)
+    weight = torch.zeros(2, 4 // groups, 3, 3, dtype=torch.float64)
+    args = arguments.conv2d_args(x, weight, None, stride, 1, 1, groups)
+    g = torch.zeros(1, 2, *args.output_size, dtype=torch.float64)
+    with pytest.raises(ValueError, match="input_grad_columns") as raised:
+        fast_grad.input_grad_columns(g, weight, args)
+    assert words in str(raised.value)
+    assert "weight.shape=(2," in str(raised.value)

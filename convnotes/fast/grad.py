@@ -140,6 +140,12 @@ def input_grad_columns(g, weight, args, out=None):
     shape, if given. Each pixel's channels are then one row of the product:
     the columns, transposed, times the matrix, transposed.
     """
+    if args.stride != (1, 1) or args.groups != 1:
+        raise ValueError(
+            "input_grad_columns: expected args with stride (1, 1) and one "
+            f"group, got stride={args.stride}, groups={args.groups} "
+            f"(weight.shape={tuple(weight.shape)})"
+        )
     N = g.shape[0]
     C_out, C_in, kH, kW = weight.shape
     padded = F.pad(g, _full_padding((kH, kW), args))
