@@ -7,6 +7,7 @@ import torch
 from torch.autograd import gradcheck, gradgradcheck
 
 from convnotes import chain, fast, grad
+from convnotes.arguments import conv2d_args
 from convnotes.exercises import check
 
 # problem 3 three ways: plain (convnotes.grad), plain (convnotes.fast), tuned
@@ -283,3 +284,36 @@ def test_autograd_works_again_after_the_check():
     x = torch.ones(2, requires_grad=True)
     (g,) = torch.autograd.grad((x * x).sum(), x)
     assert g.tolist() == [2.0, 2.0]
+
+
+@pytest.mark.parametrize("kernel", [(1, 2), (3, 3), (2, 4)])
+@pytest.mark.parametrize("padding", [0, 1, (1, 2), (3, 0)])
+@pytest.mark.parametrize("dilation", [1, (2, 1)])
+@pytest.mark.parametrize("layout", ["NCHW", "channels last"])
+def test_conv2d_few_outputs_is_the_convolution(
+    kernel, padding, dilation, layout
+):
+    """The tuned forward's product and fold give F.conv2d's output, in its
+    layout (padding (3, 0) is more than the kernels reach)."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 13, 9, 8, generator=g, dtype=torch.float64)
+    w = torch.randn(2, 13, *kernel, generator=g, dtype=torch.float64)
+    if layout == "channels last":
+        x = x.contiguous(memory_format=torch.channels_last)
+    kwargs = dict(padding=padding, dilation=dilation)
+    expected = torch.nn.functional.conv2d(x, w, **kwargs)
+    args = conv2d_args(x, w, **kwargs)
+    got = fast.chain.conv2d_few_outputs(x, w, args)
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-12)
+    assert got.stride() == expected.stride()
+
+
+def test_conv2d_few_outputs_gives_one_channel_channels_last_strides():
+    """One channel is stored alike in both layouts; the strides still say
+    channels last, as F.conv2d's do, so that what reads it next keeps it."""
+    x = torch.randn(2, 6, 5, 5, dtype=torch.float64)
+    x = x.contiguous(memory_format=torch.channels_last)
+    w = torch.randn(1, 6, 3, 3, dtype=torch.float64)
+    got = fast.chain.conv2d_few_outputs(x, w, conv2d_args(x, w, padding=1))
+    expected = torch.nn.functional.conv2d(x, w, padding=1)
+    assert got.stride() == expected.stride() == (25, 1, 5, 1)

@@ -240,7 +240,7 @@ def test_few_channels_means_columns_no_larger_than_the_result(
 ):
     w = torch.zeros(C_out, C_in // groups, *kernel)
     args = arguments.conv2d_args(torch.zeros(1, C_in, 5, 5), w, groups=groups)
-    assert fast_grad._few_channels(w, args) is few
+    assert fast_grad._few_channels(w.shape, args) is few
 
 
 @pytest.mark.parametrize("layout", ["grad_output", "weight", "out"])
@@ -300,12 +300,26 @@ def test_a_one_by_one_kernel_gives_nchw_memory_for_nchw_operands(padding):
     assert got.is_contiguous()
 
 
+REFUSING = {
+    "input_grad_columns": lambda x, w, g, args: fast_grad.input_grad_columns(
+        g, w, args
+    ),
+    "output_grad_columns": lambda x, w, g, args: fast_grad.output_grad_columns(
+        g, w.shape, args
+    ),
+    "conv2d_few_outputs": lambda x, w, g, args: fast.chain.conv2d_few_outputs(
+        x, w, args
+    ),
+}
+
+
+@pytest.mark.parametrize("name", REFUSING)
 @pytest.mark.parametrize(
     ("stride", "groups", "words"),
     [(2, 1, "stride=(2, 2), groups=1"), (1, 2, "stride=(1, 1), groups=2")],
 )
-def test_input_grad_columns_refuses_arguments_it_cannot_compute(
-    stride, groups, words
+def test_the_columns_routes_refuse_arguments_they_cannot_compute(
+    name, stride, groups, words
 ):
     """A second group would give a result with too few channels, a stride
     the wrong pixels: both are refused, naming them."""
@@ -313,7 +327,44 @@ def test_input_grad_columns_refuses_arguments_it_cannot_compute(
     weight = torch.zeros(2, 4 // groups, 3, 3, dtype=torch.float64)
     args = arguments.conv2d_args(x, weight, None, stride, 1, 1, groups)
     g = torch.zeros(1, 2, *args.output_size, dtype=torch.float64)
-    with pytest.raises(ValueError, match="input_grad_columns") as raised:
-        fast_grad.input_grad_columns(g, weight, args)
+    with pytest.raises(ValueError, match=name) as raised:
+        REFUSING[name](x, weight, g, args)
     assert words in str(raised.value)
     assert "weight.shape=(2," in str(raised.value)
+
+
+@pytest.mark.parametrize("kernel", [(1, 2), (3, 3), (3, 2), (2, 4)])
+@pytest.mark.parametrize("padding", [0, 1, (1, 2), (3, 0), "same"])
+@pytest.mark.parametrize("dilation", [1, (2, 1)])
+@pytest.mark.parametrize("layout", ["NCHW", "channels last"])
+def test_few_channels_weight_route_is_the_weight_gradient(
+    kernel, padding, dilation, layout, monkeypatch
+):
+    """With few output-gradient channels, stride 1 takes the columns times
+    the input's pixels, not the per-tap products (made to fail here)."""
+
+    def no_taps(*_):
+        raise AssertionError("the per-tap products were used")
+
+    monkeypatch.setattr(fast_grad, "weight_grad_per_tap", no_taps)
+    x, w, _, kwargs, _ = few_channels_case(kernel, padding, dilation)
+    x, w = x.requires_grad_(), w.requires_grad_()
+    g, (_, expected) = autograd_grads(x, w, None, **kwargs)
+    x, w = x.detach(), w.detach()
+    x = channels_last(x) if layout == "channels last" else x
+    got = fast.conv2d_weight(x, w.shape, g, **kwargs)
+    torch.testing.assert_close(got, expected, **TOL)
+    assert got.is_contiguous()
+
+
+def test_the_columns_of_another_gradient_are_refused():
+    """Columns made for other operands cannot give a silently wrong sum."""
+    x, w, g, _, _ = few_channels_case((3, 3), C_out=1, C_in=13)
+    args = arguments.conv2d_args(x, w, None, 1, 1, 1, 1)
+    columns = fast_grad.output_grad_columns(g[:, :, :-1], w.shape, args)
+    with pytest.raises(ValueError, match=r"columns: expected shape") as raised:
+        fast_grad.input_grad_columns(g, w, args, columns=columns)
+    assert "grad_output (2, 1, 9, 8)" in str(raised.value)
+    with pytest.raises(ValueError, match=r"columns: expected shape") as raised:
+        fast_grad.weight_grad_columns(columns, x, w.shape)
+    assert "got (2, 9, 64)" in str(raised.value)

@@ -87,7 +87,7 @@ CASES = [
         dict(dilation=(2, 1), groups=2),
     ),
     (dict(N=2, C_in=2, H=5, W=5, C_out=2, kH=2, kW=2), dict(padding="same")),
-    # C_out * kH * kW <= C_in: cn.fast's input gradient takes the columns
+    # C_out * kH * kW <= C_in: cn.fast's two gradients take the columns
     (dict(N=2, C_in=9, H=5, W=4, C_out=1, kH=3, kW=3), dict(padding=1)),
 ]
 

@@ -8,8 +8,11 @@ Same results as :func:`convnotes.chain.problem3`, with the gradients of
 - ``x`` is copied channels last (each pixel's channels together), which makes
   ``a1`` channels last; ``dL/da1`` is made channels last by
   :func:`convnotes.fast.grad.input_grad_columns`, and so ``dL/dz1`` and
-  ``dL/dx`` are too. The per-tap products of both weight gradients then read
-  their right-hand factor (``a1``, and the copy of ``x``) row by row;
+  ``dL/dx`` are too. The per-tap products of ``dL/dw1`` then read their
+  right-hand factor, the copy of ``x``, row by row;
+- the second convolution, to one channel, is a thin product and a fold
+  (:func:`conv2d_few_outputs`), and both its gradients are taken from one set
+  of columns of ``dL/dz2``;
 - ReLU's mask is multiplied into ``dL/da1`` in place;
 - given a :class:`Workspace`, a step repeated at the same sizes writes the
   copy of ``x``, ``dL/da1`` and the mask into memory kept from the step
@@ -21,11 +24,21 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..arguments import conv2d_args
-from .grad import conv2d_input, conv2d_weight, input_grad_columns
+from ..arguments import conv2d_args, window_args
+from .grad import (
+    _channels_last,
+    _full_padding,
+    conv2d_input,
+    conv2d_weight,
+    input_grad_columns,
+    output_grad_columns,
+    weight_grad_columns,
+)
+from .unfold import fold_padded
 
 __all__ = [
     "Workspace",
+    "conv2d_few_outputs",
     "problem3",
     "problem3_backward",
     "problem3_forward",
@@ -103,6 +116,44 @@ def _usable(workspace, *tensors):
     return workspace
 
 
+def conv2d_few_outputs(input, weight, args):
+    """``F.conv2d(input, weight)`` at stride 1, one group: a product, then a
+    fold.
+
+    Chapter 7 read the other way round: a convolution is the transposed
+    convolution of its flipped kernel, which chapter 5 computes as a matrix
+    product and a fold. Each pixel's channels times the flipped kernel's
+    matrix give one number per output channel and tap, and the fold adds each
+    onto the output pixel that tap reaches. With few output channels the
+    product is thin: ``w2`` turns each pixel's 32 channels into 9 numbers.
+    ``args``: :func:`convnotes.arguments.conv2d_args` of the convolution.
+    NCHW, or channels last when ``input`` or ``weight`` is, as
+    ``F.conv2d``'s output would be.
+    """
+    if args.stride != (1, 1) or args.groups != 1:
+        raise ValueError(
+            "conv2d_few_outputs: expected args with stride (1, 1) and one "
+            f"group, got stride={args.stride}, groups={args.groups} "
+            f"(weight.shape={tuple(weight.shape)})"
+        )
+    N, C_in, H, W = input.shape
+    C_out, _, kH, kW = weight.shape
+    # row (o, u, v) holds w[o, :, kH - 1 - u, kW - 1 - v]
+    rows = weight.flip(2, 3).permute(0, 2, 3, 1).reshape(-1, C_in)
+    columns = torch.bmm(rows.expand(N, -1, -1), input.flatten(2))
+    d_h, d_w = args.dilation
+    size = (H + d_h * (kH - 1), W + d_w * (kW - 1))
+    fold_args = window_args(size, (kH, kW), dilation=args.dilation)
+    spread = fold_padded(columns, size, (kH, kW), fold_args)
+    # the output starts where the kernel's reach, less the padding, ends
+    output = F.pad(spread, [-side for side in _full_padding((kH, kW), args)])
+    if not (_channels_last(input) or _channels_last(weight)):
+        return output
+    # channels last, as a convolution's would be, even where one channel
+    # leaves the layout ambiguous: strides are all that mark it
+    return torch.empty_like(output, memory_format=LAST).copy_(output)
+
+
 def problem3_forward(x, w1, w2, k, y, stride=32, workspace=None):
     """The forward pass and what the backward pass needs.
 
@@ -119,7 +170,8 @@ def problem3_forward(x, w1, w2, k, y, stride=32, workspace=None):
     # weight, not its output, and ReLU's gradient can be read off a1
     z1 = F.conv2d(x_last, w1, padding=1)
     a1 = F.relu(z1, inplace=True)
-    z2 = F.conv2d(a1, w2, padding=1)
+    # one output channel: a thin product and a fold
+    z2 = conv2d_few_outputs(a1, w2, conv2d_args(a1, w2, padding=1))
     r = F.conv2d(z2, k, stride=stride) - y
     return 0.5 * r.pow(2).sum(), x_last, a1, r
 
@@ -132,13 +184,15 @@ def problem3_backward(x_last, w1, w2, k, a1, r, stride=32, workspace=None):
     kept = _usable(workspace, x_last, w1, w2, k, a1, r)
     z2_shape = (a1.shape[0], w2.shape[0], *a1.shape[2:])
     grad_z2 = conv2d_input(z2_shape, k, r, stride=stride)
-    grad_w2 = conv2d_weight(a1, w2.shape, grad_z2, padding=1)
     # dL/da1 channels last, like a1 (as a convolution with a channels-last
     # weight would give it), into the workspace's memory if one is used
     out = None if kept is None else kept.tensor("grad_a1", a1, LAST)
     args = conv2d_args(a1, w2, padding=1)  # the second convolution's
+    # both of its gradients from the same columns of dL/dz2
+    columns = output_grad_columns(grad_z2, w2.shape, args)
+    grad_w2 = weight_grad_columns(columns, a1, w2.shape)
     w2_last = w2.contiguous(memory_format=LAST)
-    grad_a1 = input_grad_columns(grad_z2, w2_last, args, out)
+    grad_a1 = input_grad_columns(grad_z2, w2_last, args, out, columns)
     # where a1 > 0 ReLU passed its input: for a1 >= 0 that mask is a1.sign(),
     # multiplied in place into dL/da1, which nothing reads again
     mask = None if kept is None else kept.tensor("mask", a1, LAST)
