@@ -368,3 +368,14 @@ def test_the_columns_of_another_gradient_are_refused():
     with pytest.raises(ValueError, match=r"columns: expected shape") as raised:
         fast_grad.weight_grad_columns(columns, x, w.shape)
     assert "got (2, 9, 64)" in str(raised.value)
+
+
+def test_weight_grad_columns_refuses_a_weight_of_groups():
+    """Its weight has fewer input channels than the input: a second group,
+    which the columns' sum does not split."""
+    x = torch.zeros(1, 4, 6, 6, dtype=torch.float64)
+    columns = torch.zeros(1, 2 * 9, 36, dtype=torch.float64)
+    with pytest.raises(ValueError, match="weight_grad_columns") as raised:
+        fast_grad.weight_grad_columns(columns, x, (2, 2, 3, 3))
+    words = "got weight (2, 2, 3, 3) for input (1, 4, 6, 6)"
+    assert words in str(raised.value)

@@ -213,7 +213,13 @@ def weight_grad_columns(columns, x, weight_shape):
     image, summed), its taps read back flipped.
     """
     N, C_in = x.shape[:2]
-    C_out, _, kH, kW = weight_shape
+    C_out, C_in_g, kH, kW = weight_shape
+    if C_in_g != C_in:
+        raise ValueError(
+            "weight_grad_columns: expected one group, a weight of "
+            f"{C_in} input channels as the input has, got weight "
+            f"{tuple(weight_shape)} for input {tuple(x.shape)}"
+        )
     expected = (N, C_out * kH * kW, x.shape[2] * x.shape[3])
     if columns.shape != expected:
         raise ValueError(
