@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from ..arguments import conv2d_args, window_args
 from .grad import (
     _channels_last,
+    _check_stride_one,
     _full_padding,
     conv2d_input,
     conv2d_weight,
@@ -130,12 +131,7 @@ def conv2d_few_outputs(input, weight, args):
     NCHW, or channels last when ``input`` or ``weight`` is, as
     ``F.conv2d``'s output would be.
     """
-    if args.stride != (1, 1) or args.groups != 1:
-        raise ValueError(
-            "conv2d_few_outputs: expected args with stride (1, 1) and one "
-            f"group, got stride={args.stride}, groups={args.groups} "
-            f"(weight.shape={tuple(weight.shape)})"
-        )
+    _check_stride_one("conv2d_few_outputs", args, weight.shape)
     N, C_in, H, W = input.shape
     C_out, _, kH, kW = weight.shape
     # row (o, u, v) holds w[o, :, kH - 1 - u, kW - 1 - v]
