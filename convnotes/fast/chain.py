@@ -24,6 +24,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .. import grad
 from ..arguments import conv2d_args, window_args
 from .grad import (
     _channels_last,
@@ -133,9 +134,10 @@ def conv2d_few_outputs(input, weight, args):
     """
     _check_stride_one("conv2d_few_outputs", args, weight.shape)
     N, C_in, H, W = input.shape
-    C_out, _, kH, kW = weight.shape
-    # row (o, u, v) holds w[o, :, kH - 1 - u, kW - 1 - v]
-    rows = weight.flip(2, 3).permute(0, 2, 3, 1).reshape(-1, C_in)
+    kH, kW = weight.shape[2:]
+    # chapter 7's flipped kernel as a matrix, transposed: row (o, u, v)
+    # holds w[o, :, kH - 1 - u, kW - 1 - v]
+    rows = grad.flipped_kernel(weight).flatten(1).T  # (C_out * kH * kW, C_in)
     columns = torch.bmm(rows.expand(N, -1, -1), input.flatten(2))
     d_h, d_w = args.dilation
     size = (H + d_h * (kH - 1), W + d_w * (kW - 1))
