@@ -143,7 +143,8 @@ def conv2d_few_outputs(input, weight, args):
     size = (H + d_h * (kH - 1), W + d_w * (kW - 1))
     fold_args = window_args(size, (kH, kW), dilation=args.dilation)
     spread = fold_padded(columns, size, (kH, kW), fold_args)
-    # the output starts where the kernel's reach, less the padding, ends
+    # keep the forward's output: crop d * (k - 1) less the forward's padding
+    # on each side (the full padding); where that is negative, F.pad pads
     output = F.pad(spread, [-side for side in _full_padding((kH, kW), args)])
     if not (_channels_last(input) or _channels_last(weight)):
         return output
